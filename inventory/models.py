@@ -1,0 +1,315 @@
+"""Catalogue, places and stock.
+
+Stock truth: ``StockLevel`` holds on-hand and allocated per SKU and warehouse; every change
+to it is a ``StockMovement`` row written in the same transaction by ``inventory.stock``.
+The database refuses ``allocated > on_hand`` and negatives, so no code path can oversell.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django_countries.fields import CountryField
+from stdnum import ean
+
+from oms_site.money import CURRENCY_CHOICES
+
+
+def validate_gtin(value: str) -> None:
+    """GTIN-8/12/13/14 (EAN/UPC) with a correct check digit."""
+    if value and not (len(value) in (8, 12, 13, 14) and ean.is_valid(value)):
+        raise ValidationError(
+            "'%(value)s' is not a valid GTIN (8, 12, 13 or 14 digits with a correct check digit).",
+            params={"value": value},
+            code="invalid_gtin",
+        )
+
+
+class Supplier(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    email = models.EmailField(blank=True)
+    drop_ships = models.BooleanField(
+        default=False, help_text="Ships to customers directly when no warehouse can."
+    )
+    lead_time_days = models.PositiveIntegerField(default=7)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Product(models.Model):
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    brand = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class SKU(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="skus")
+    code = models.CharField("SKU", max_length=64, unique=True)
+    name = models.CharField(max_length=200, help_text="Variant name, e.g. 'Blue / L'.")
+    barcode = models.CharField(
+        "barcode (GTIN)", max_length=14, blank=True, validators=[validate_gtin], db_index=True
+    )
+    price = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    weight_grams = models.PositiveIntegerField(default=0)
+    length_mm = models.PositiveIntegerField(default=0)
+    width_mm = models.PositiveIntegerField(default=0)
+    height_mm = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    supplier = models.ForeignKey(
+        Supplier, null=True, blank=True, on_delete=models.SET_NULL, related_name="skus"
+    )
+    lead_time_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Overrides the supplier's lead time."
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "SKU"
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="sku_price_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} — {self.product.name} {self.name}".strip()
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.product.name} {self.name}".strip()
+
+
+class Warehouse(models.Model):
+    code = models.SlugField(max_length=20, unique=True)
+    name = models.CharField(max_length=100)
+    address_line1 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = CountryField()
+    latitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    rank = models.PositiveIntegerField(default=100, help_text="Lower ranks are preferred.")
+    ships_to_countries = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="ISO country codes this warehouse ships to; empty means everywhere.",
+    )
+    cutoff_time = models.TimeField(
+        null=True, blank=True, help_text="Orders allocated after this time ship the next day."
+    )
+    accepts_returns = models.BooleanField(default=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["rank", "code"]
+
+    def __str__(self):
+        return f"{self.code} ({self.city})"
+
+    def ships_to(self, country_code: str) -> bool:
+        return not self.ships_to_countries or country_code in self.ships_to_countries
+
+
+class Bin(models.Model):
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="bins")
+    code = models.CharField(max_length=40)
+    pick_sequence = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["warehouse", "pick_sequence", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["warehouse", "code"], name="bin_code_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.warehouse.code}/{self.code}"
+
+
+class WarehouseAccess(models.Model):
+    """Warehouse staff see and change stock only in the warehouses they are assigned."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="warehouse_access"
+    )
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "warehouse"], name="warehouse_access_unique")
+        ]
+
+
+class StockLevel(models.Model):
+    sku = models.ForeignKey(SKU, on_delete=models.PROTECT, related_name="stock_levels")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stock_levels")
+    bin = models.ForeignKey(Bin, null=True, blank=True, on_delete=models.SET_NULL)
+    on_hand = models.IntegerField(default=0)
+    allocated = models.IntegerField(default=0)
+    safety_stock = models.PositiveIntegerField(
+        default=0, help_text="Units routing keeps back when the safety-stock rule is on."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sku__code", "warehouse__rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["sku", "warehouse"], name="stock_level_unique"),
+            models.CheckConstraint(condition=Q(on_hand__gte=0), name="stock_on_hand_not_negative"),
+            models.CheckConstraint(
+                condition=Q(allocated__gte=0), name="stock_allocated_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(allocated__lte=F("on_hand")), name="stock_allocated_within_on_hand"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.sku.code}@{self.warehouse.code}: {self.on_hand}/{self.allocated}"
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.allocated
+
+    @property
+    def available_after_safety(self) -> int:
+        return max(self.on_hand - self.allocated - self.safety_stock, 0)
+
+
+class MovementReason(models.TextChoices):
+    RECEIPT = "receipt", "Receipt"
+    ADJUSTMENT = "adjustment", "Adjustment"
+    ALLOCATION = "allocation", "Allocation"
+    DEALLOCATION = "deallocation", "Deallocation"
+    RESERVATION = "reservation", "Reservation"
+    RESERVATION_RELEASE = "reservation_release", "Reservation released"
+    SHIPMENT = "shipment", "Shipment"
+    RETURN_RESTOCK = "return_restock", "Return restock"
+    TRANSFER_OUT = "transfer_out", "Transfer out"
+    TRANSFER_IN = "transfer_in", "Transfer in"
+    CYCLE_COUNT = "cycle_count", "Cycle count"
+    IMPORT = "import", "Import"
+
+
+class StockMovementQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Stock movements are immutable.")
+
+    def delete(self):
+        raise TypeError("Stock movements are immutable.")
+
+
+class StockMovement(models.Model):
+    """One immutable ledger row. A level equals the sum of its rows (see oms_audit)."""
+
+    sku = models.ForeignKey(SKU, on_delete=models.PROTECT, related_name="movements")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="movements")
+    on_hand_change = models.IntegerField(default=0)
+    allocated_change = models.IntegerField(default=0)
+    reason = models.CharField(max_length=24, choices=MovementReason.choices)
+    reference = models.CharField(
+        max_length=100, blank=True, db_index=True, help_text="e.g. order:SO-1000021 or PO-77."
+    )
+    note = models.CharField(max_length=300, blank=True)
+    actor_label = models.CharField(max_length=150)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = StockMovementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["sku", "warehouse"])]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Stock movements are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Stock movements are immutable.")
+
+
+class Reservation(models.Model):
+    """A checkout hold: units allocated against a cart until it expires or becomes an order."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        CONVERTED = "converted", "Converted to order"
+        RELEASED = "released", "Released"
+        EXPIRED = "expired", "Expired"
+
+    token = models.CharField(max_length=64, db_index=True, help_text="The cart's hold token.")
+    sku = models.ForeignKey(SKU, on_delete=models.PROTECT)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT)
+    quantity = models.PositiveIntegerField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    expires_at = models.DateTimeField(db_index=True)
+    reference = models.CharField(max_length=100, blank=True, help_text="The caller's cart id.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="reservation_quantity_positive")
+        ]
+
+    @property
+    def ledger_reference(self) -> str:
+        return f"reservation:{self.token}"
+
+
+class RoutingRule(models.TextChoices):
+    SHIP_COMPLETE = "ship_complete", "Ship complete from one warehouse (fewest splits)"
+    CLOSEST = "closest", "Closest to the delivery address"
+    RANK = "rank", "Warehouse rank"
+    MOST_AVAILABLE = "most_available", "Most units available"
+
+
+DEFAULT_RULE_CHAIN = [
+    RoutingRule.SHIP_COMPLETE.value,
+    RoutingRule.CLOSEST.value,
+    RoutingRule.RANK.value,
+    RoutingRule.MOST_AVAILABLE.value,
+]
+
+
+class RoutingSettings(models.Model):
+    """The merchant's routing configuration (one row)."""
+
+    rule_chain = models.JSONField(
+        default=list, help_text="Rules in the order they decide; the first that differs wins."
+    )
+    respect_safety_stock = models.BooleanField(default=True)
+    allow_split = models.BooleanField(
+        default=True, help_text="Split an order across warehouses when none has everything."
+    )
+    allow_dropship = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "routing settings"
+
+    @classmethod
+    def current(cls) -> "RoutingSettings":
+        obj = cls.objects.order_by("pk").first()
+        if obj is None:
+            obj = cls.objects.create(rule_chain=list(DEFAULT_RULE_CHAIN))
+        return obj

@@ -1,0 +1,300 @@
+"""Every change to stock, in one module: "can this oversell?" is answered here.
+
+Each function locks the ``StockLevel`` rows it touches with ``SELECT ... FOR UPDATE`` in
+primary-key order (so two callers never wait on each other in a cycle), checks the new
+numbers, writes the level and its ``StockMovement`` ledger row in the caller's
+transaction. The database's check constraints (``0 <= allocated <= on_hand``) are the last
+line: even a bug here cannot commit an oversold level.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from oms_site.actors import Actor
+from oms_site.errors import InsufficientStock, ValidationFailed
+
+from .models import SKU, MovementReason, StockLevel, StockMovement, Warehouse
+from .signals import stock_arrived
+
+
+def stock_for_update() -> QuerySet:
+    """The one locking queryset: only StockLevel rows, always in primary-key order."""
+    return StockLevel.objects.select_for_update(of=("self",)).order_by("pk")
+
+
+def lock_levels_for_skus(sku_ids) -> list[StockLevel]:
+    """Lock every level of these SKUs (all warehouses), in pk order."""
+    return list(stock_for_update().filter(sku_id__in=sorted(set(sku_ids))))
+
+
+def _ensure_levels(pairs) -> None:
+    """Create missing (sku, warehouse) rows without racing another creator."""
+    StockLevel.objects.bulk_create(
+        [StockLevel(sku_id=sku_id, warehouse_id=wh_id) for sku_id, wh_id in pairs],
+        ignore_conflicts=True,
+    )
+
+
+def lock_levels(pairs, *, create: bool = False) -> dict[tuple[int, int], StockLevel]:
+    """Lock the levels for (sku_id, warehouse_id) pairs, in pk order; keyed by the pair."""
+    pairs = sorted(set(pairs))
+    if create:
+        _ensure_levels(pairs)
+    sku_ids = {p[0] for p in pairs}
+    wh_ids = {p[1] for p in pairs}
+    levels = stock_for_update().filter(sku_id__in=sku_ids, warehouse_id__in=wh_ids)
+    wanted = set(pairs)
+    return {
+        (lv.sku_id, lv.warehouse_id): lv for lv in levels if (lv.sku_id, lv.warehouse_id) in wanted
+    }
+
+
+@dataclass(frozen=True)
+class Change:
+    on_hand: int = 0
+    allocated: int = 0
+
+
+def apply_change(
+    level: StockLevel,
+    change: Change,
+    *,
+    reason: str,
+    reference: str = "",
+    actor: Actor,
+    note: str = "",
+) -> StockMovement:
+    """Apply a change to a level the caller has locked, and write its ledger row."""
+    new_on_hand = level.on_hand + change.on_hand
+    new_allocated = level.allocated + change.allocated
+    if new_on_hand < 0 or new_allocated < 0 or new_allocated > new_on_hand:
+        available = level.on_hand - level.allocated
+        raise InsufficientStock(
+            f"Not enough stock of {level.sku.code} at {level.warehouse.code}: "
+            f"{level.on_hand} on hand, {level.allocated} allocated, {available} available.",
+            fields={"quantity": [f"Only {available} available."]},
+        )
+    level.on_hand = new_on_hand
+    level.allocated = new_allocated
+    level.updated_at = timezone.now()
+    StockLevel.objects.filter(pk=level.pk).update(
+        on_hand=new_on_hand, allocated=new_allocated, updated_at=level.updated_at
+    )
+    return StockMovement.objects.create(
+        sku_id=level.sku_id,
+        warehouse_id=level.warehouse_id,
+        on_hand_change=change.on_hand,
+        allocated_change=change.allocated,
+        reason=reason,
+        reference=reference[:100],
+        note=note[:300],
+        actor_label=actor.label[:150],
+        actor_user_id=actor.user_id,
+    )
+
+
+def _positive(quantity, field="quantity") -> int:
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+        raise ValidationFailed(
+            "Quantity must be a whole number above zero.", fields={field: ["Must be above zero."]}
+        )
+    return quantity
+
+
+def _announce_arrival(sku_ids, warehouse_id):
+    sku_ids = list(sku_ids)
+    transaction.on_commit(
+        lambda: stock_arrived.send(sender=StockLevel, sku_ids=sku_ids, warehouse_id=warehouse_id)
+    )
+
+
+def _level(sku: SKU, warehouse: Warehouse, *, create: bool) -> StockLevel:
+    levels = lock_levels([(sku.pk, warehouse.pk)], create=create)
+    level = levels.get((sku.pk, warehouse.pk))
+    if level is None:
+        raise InsufficientStock(
+            f"{sku.code} is not stocked at {warehouse.code}.",
+            fields={"sku": [f"Not stocked at {warehouse.code}."]},
+        )
+    level.sku, level.warehouse = sku, warehouse
+    return level
+
+
+@transaction.atomic
+def receive(*, sku, warehouse, quantity, actor, reference="", note="") -> StockMovement:
+    """Goods in: on-hand grows. Backordered orders are allocated after commit."""
+    level = _level(sku, warehouse, create=True)
+    movement = apply_change(
+        level,
+        Change(on_hand=_positive(quantity)),
+        reason=MovementReason.RECEIPT,
+        reference=reference,
+        actor=actor,
+        note=note,
+    )
+    _announce_arrival([sku.pk], warehouse.pk)
+    return movement
+
+
+@transaction.atomic
+def adjust(*, sku, warehouse, change, actor, note, reference="") -> StockMovement:
+    """A correction of on-hand (damage, found stock). A reason is required."""
+    if not isinstance(change, int) or isinstance(change, bool) or change == 0:
+        raise ValidationFailed(
+            "The change must be a whole number other than zero.",
+            fields={"change": ["Must not be zero."]},
+        )
+    if not (note or "").strip():
+        raise ValidationFailed("Say why stock is adjusted.", fields={"note": ["Required."]})
+    level = _level(sku, warehouse, create=change > 0)
+    movement = apply_change(
+        level,
+        Change(on_hand=change),
+        reason=MovementReason.ADJUSTMENT,
+        reference=reference,
+        actor=actor,
+        note=note,
+    )
+    if change > 0:
+        _announce_arrival([sku.pk], warehouse.pk)
+    return movement
+
+
+@transaction.atomic
+def count(*, sku, warehouse, counted, actor, note="") -> StockMovement | None:
+    """A cycle count: on-hand becomes what was counted. Returns None when nothing changed."""
+    if not isinstance(counted, int) or isinstance(counted, bool) or counted < 0:
+        raise ValidationFailed(
+            "The counted quantity must be zero or more.", fields={"counted": ["Must be >= 0."]}
+        )
+    level = _level(sku, warehouse, create=True)
+    difference = counted - level.on_hand
+    if difference == 0:
+        return None
+    if counted < level.allocated:
+        raise InsufficientStock(
+            f"Counted {counted} but {level.allocated} are allocated to orders: "
+            "deallocate or re-route those orders first.",
+            fields={"counted": [f"Below the {level.allocated} allocated."]},
+        )
+    movement = apply_change(
+        level,
+        Change(on_hand=difference),
+        reason=MovementReason.CYCLE_COUNT,
+        actor=actor,
+        note=note or f"counted {counted}",
+    )
+    if difference > 0:
+        _announce_arrival([sku.pk], warehouse.pk)
+    return movement
+
+
+@transaction.atomic
+def transfer(*, sku, source, destination, quantity, actor, note="") -> tuple:
+    """Move units between warehouses (both rows locked in pk order)."""
+    _positive(quantity)
+    if source.pk == destination.pk:
+        raise ValidationFailed(
+            "Source and destination are the same warehouse.",
+            fields={"destination": ["Must differ from the source."]},
+        )
+    levels = lock_levels([(sku.pk, source.pk), (sku.pk, destination.pk)], create=True)
+    out_level, in_level = levels[(sku.pk, source.pk)], levels[(sku.pk, destination.pk)]
+    out_level.sku = in_level.sku = sku
+    out_level.warehouse, in_level.warehouse = source, destination
+    reference = f"transfer:{source.code}->{destination.code}"
+    moved_out = apply_change(
+        out_level,
+        Change(on_hand=-quantity),
+        reason=MovementReason.TRANSFER_OUT,
+        reference=reference,
+        actor=actor,
+        note=note,
+    )
+    moved_in = apply_change(
+        in_level,
+        Change(on_hand=quantity),
+        reason=MovementReason.TRANSFER_IN,
+        reference=reference,
+        actor=actor,
+        note=note,
+    )
+    _announce_arrival([sku.pk], destination.pk)
+    return moved_out, moved_in
+
+
+def allocate_locked(level: StockLevel, quantity: int, *, reference: str, actor: Actor):
+    """Allocate on a level the caller locked (routing locks all candidate rows first)."""
+    return apply_change(
+        level,
+        Change(allocated=_positive(quantity)),
+        reason=MovementReason.ALLOCATION,
+        reference=reference,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def allocate(*, sku, warehouse, quantity, reference, actor) -> StockMovement:
+    level = _level(sku, warehouse, create=False)
+    return allocate_locked(level, quantity, reference=reference, actor=actor)
+
+
+@transaction.atomic
+def deallocate(*, sku_id, warehouse_id, quantity, reference, actor) -> StockMovement:
+    """Give allocated units back (cancel, re-route)."""
+    level = lock_levels([(sku_id, warehouse_id)])[(sku_id, warehouse_id)]
+    movement = apply_change(
+        level,
+        Change(allocated=-_positive(quantity)),
+        reason=MovementReason.DEALLOCATION,
+        reference=reference,
+        actor=actor,
+    )
+    # Freed units may serve a backordered order.
+    _announce_arrival([sku_id], warehouse_id)
+    return movement
+
+
+@transaction.atomic
+def ship(*, sku_id, warehouse_id, quantity, reference, actor) -> StockMovement:
+    """Allocated units leave the building: on-hand and allocated both drop."""
+    level = lock_levels([(sku_id, warehouse_id)])[(sku_id, warehouse_id)]
+    quantity = _positive(quantity)
+    return apply_change(
+        level,
+        Change(on_hand=-quantity, allocated=-quantity),
+        reason=MovementReason.SHIPMENT,
+        reference=reference,
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def restock_return(*, sku, warehouse, quantity, reference, actor, note="") -> StockMovement:
+    level = _level(sku, warehouse, create=True)
+    movement = apply_change(
+        level,
+        Change(on_hand=_positive(quantity)),
+        reason=MovementReason.RETURN_RESTOCK,
+        reference=reference,
+        actor=actor,
+        note=note,
+    )
+    _announce_arrival([sku.pk], warehouse.pk)
+    return movement
+
+
+@transaction.atomic
+def set_safety_stock(*, sku, warehouse, safety_stock: int) -> StockLevel:
+    if not isinstance(safety_stock, int) or safety_stock < 0:
+        raise ValidationFailed(
+            "Safety stock must be zero or more.", fields={"safety_stock": ["Must be >= 0."]}
+        )
+    level = _level(sku, warehouse, create=True)
+    StockLevel.objects.filter(pk=level.pk).update(safety_stock=safety_stock)
+    level.safety_stock = safety_stock
+    return level

@@ -1,0 +1,49 @@
+"""Domain errors. Each has a machine code and an HTTP status, mapped in one handler
+(``oms_site.api_errors``) for the API and shown as a message on pages."""
+
+
+class DomainError(Exception):
+    code = "domain_error"
+    status = 400
+
+    def __init__(self, message: str, *, fields: dict | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        if code:
+            self.code = code
+
+
+class ValidationFailed(DomainError):
+    code = "invalid"
+    status = 400
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class PermissionDenied(DomainError):
+    code = "permission_denied"
+    status = 403
+
+
+class TransitionNotAllowed(DomainError):
+    code = "transition_not_allowed"
+    status = 409
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status = 409
+
+
+class InsufficientStock(DomainError):
+    code = "insufficient_stock"
+    status = 409
+
+
+class IdempotencyConflict(DomainError):
+    code = "idempotency_key_reused"
+    status = 422

@@ -1,0 +1,80 @@
+"""Roles and what each may do.
+
+A user's role lives on ``StaffProfile``; superusers are owners. Every page, action and API
+endpoint names the capability it needs, and this table is the single answer to "who may
+do that?". Warehouse staff are further limited to the warehouses they are assigned
+(``inventory.WarehouseAccess``), which the inventory and fulfillment services check.
+"""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner / admin"
+    MANAGER = "manager", "Manager"
+    SUPPORT = "support", "Support"
+    WAREHOUSE = "warehouse", "Warehouse"
+    READONLY = "readonly", "Read-only"
+
+
+class Capability(models.TextChoices):
+    ORDER_VIEW = "order.view", "See orders"
+    ORDER_CREATE = "order.create", "Create orders"
+    ORDER_MANAGE = "order.manage", "Hold, release and cancel orders"
+    ORDER_ROUTE = "order.route", "Route orders by hand, re-route"
+    ORDER_SHIP = "order.ship", "Mark orders shipped and delivered"
+    STOCK_VIEW = "stock.view", "See stock and the ledger"
+    STOCK_CHANGE = "stock.change", "Receive, adjust, transfer and count stock"
+    CATALOG_MANAGE = "catalog.manage", "Import catalogue and stock, routing settings"
+    INTEGRATIONS_MANAGE = "integrations.manage", "Channels, webhooks, hold rules"
+    API_KEYS_MANAGE = "apikeys.manage", "Create and revoke API keys"
+
+
+_ALL = frozenset(Capability)
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.OWNER: _ALL,
+    Role.MANAGER: _ALL - {Capability.API_KEYS_MANAGE},
+    Role.SUPPORT: frozenset(
+        {
+            Capability.ORDER_VIEW,
+            Capability.ORDER_CREATE,
+            Capability.ORDER_MANAGE,
+            Capability.STOCK_VIEW,
+        }
+    ),
+    Role.WAREHOUSE: frozenset(
+        {
+            Capability.ORDER_VIEW,
+            Capability.ORDER_SHIP,
+            Capability.STOCK_VIEW,
+            Capability.STOCK_CHANGE,
+        }
+    ),
+    Role.READONLY: frozenset({Capability.ORDER_VIEW, Capability.STOCK_VIEW}),
+}
+
+
+def role_of(user) -> str | None:
+    """The user's role, or None for anonymous users and users without a profile."""
+    if user is None or not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return Role.OWNER
+    profile = getattr(user, "staff_profile", None)
+    return profile.role if profile is not None else None
+
+
+def user_can(user, capability: str) -> bool:
+    role = role_of(user)
+    return role is not None and capability in ROLE_CAPABILITIES[role]
+
+
+def role_context(request):
+    """Template context: ``can.order_manage`` etc. for showing only allowed buttons."""
+    user = getattr(request, "user", None)
+    role = role_of(user)
+    allowed = ROLE_CAPABILITIES.get(role, frozenset()) if role else frozenset()
+    return {
+        "user_role": role,
+        "can": {c.value.replace(".", "_"): (c in allowed) for c in Capability},
+    }

@@ -1,0 +1,28 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from . import views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="orders:list", permanent=False), name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+    path("settings/", include("oms_site.settings_urls")),
+    path("orders/", include("orders.urls")),
+    path("inventory/", include("inventory.urls")),
+    path("api/v1/", include("oms_site.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+]
+
+if settings.OMS_BENCH_VIEWS:
+    from bench import bare_view
+
+    urlpatterns.append(path("bench/bare-orders/", bare_view.bare_create_order))

@@ -1,0 +1,194 @@
+"""Outgoing webhooks through a transactional outbox.
+
+``publish()`` writes the event and one delivery per matching subscription in the caller's
+transaction, and enqueues the deliveries only after commit: nothing is sent for work that
+rolled back, and nothing is lost if the broker is down (beat re-dispatches due rows).
+Each request is signed: ``X-OMS-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
+"<t>.<body>">`` with the subscription's secret.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import random
+import time
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-OMS-Signature"
+EVENT_TYPES = [
+    "order.created",
+    "order.status_changed",
+    "order.routed",
+    "order.cancelled",
+    "stock.changed",
+]
+BASE_BACKOFF_SECONDS = 30
+MAX_BACKOFF_SECONDS = 6 * 3600
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def verify_signature(secret: str, header: str, body: bytes, tolerance_seconds: int = 300) -> bool:
+    """What a receiver does: recompute and compare in constant time, refuse stale stamps."""
+    try:
+        parts = dict(item.split("=", 1) for item in header.split(","))
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs(time.time() - timestamp) > tolerance_seconds:
+        return False
+    return hmac.compare_digest(sign(secret, timestamp, body), header)
+
+
+def publish(event_type: str, payload: dict) -> OutboxEvent:
+    """Record an event in the current transaction; deliveries go out after commit."""
+    event = OutboxEvent.objects.create(event_type=event_type, payload=payload)
+    now = timezone.now()
+    deliveries = [
+        WebhookDelivery(subscription=sub, event=event, next_attempt_at=now)
+        for sub in WebhookSubscription.objects.filter(active=True)
+        if sub.wants(event_type)
+    ]
+    if deliveries:
+        WebhookDelivery.objects.bulk_create(deliveries)
+        ids = [d.pk for d in WebhookDelivery.objects.filter(event=event).only("pk")]
+        transaction.on_commit(lambda: _enqueue(ids))
+    return event
+
+
+def _enqueue(delivery_ids):
+    from .tasks import deliver_webhook
+
+    for delivery_id in delivery_ids:
+        try:
+            deliver_webhook.delay(delivery_id)
+        except Exception:  # broker down: beat's dispatch_due_webhooks picks it up later
+            logger.exception("could not enqueue webhook delivery %s", delivery_id)
+
+
+def backoff_seconds(attempt_count: int) -> int:
+    """Exponential backoff with jitter: 30 s, 60 s, 120 s, ... capped at 6 hours."""
+    base = min(BASE_BACKOFF_SECONDS * 2 ** max(attempt_count - 1, 0), MAX_BACKOFF_SECONDS)
+    return int(base * random.uniform(0.8, 1.2))
+
+
+def attempt_delivery(delivery_id: int) -> WebhookDelivery | None:
+    """Make one attempt if the delivery is due. Safe to call twice: a delivery that has
+    succeeded, failed for good or is not yet due is left alone, and the row lock keeps two
+    workers from sending the same attempt."""
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update()
+            .select_related("subscription", "event")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None or delivery.status in (
+            WebhookDelivery.Status.SUCCEEDED,
+            WebhookDelivery.Status.FAILED,
+        ):
+            return delivery
+        if delivery.next_attempt_at and delivery.next_attempt_at > timezone.now():
+            return delivery
+        # Claim the attempt: push next_attempt_at out so beat does not pick it up meanwhile.
+        delivery.next_attempt_at = timezone.now() + timedelta(
+            seconds=settings.OMS_WEBHOOK_TIMEOUT_SECONDS * 3
+        )
+        delivery.save(update_fields=["next_attempt_at", "updated_at"])
+
+    subscription, event = delivery.subscription, delivery.event
+    body = json.dumps(
+        {
+            "id": event.pk,
+            "type": event.event_type,
+            "created_at": event.created_at.isoformat(),
+            "data": event.payload,
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    ).encode()
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "OMS-Webhooks/1",
+        "X-OMS-Event": event.event_type,
+        "X-OMS-Delivery": str(delivery.pk),
+        SIGNATURE_HEADER: sign(subscription.secret, timestamp, body),
+    }
+    started = time.monotonic()
+    status_code, error, excerpt = None, "", ""
+    try:
+        response = requests.post(
+            subscription.url,
+            data=body,
+            headers=headers,
+            timeout=settings.OMS_WEBHOOK_TIMEOUT_SECONDS,
+            allow_redirects=False,
+        )
+        status_code, excerpt = response.status_code, response.text[:500]
+    except requests.RequestException as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    duration_ms = int((time.monotonic() - started) * 1000)
+
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            status_code=status_code,
+            error=error,
+            response_excerpt=excerpt,
+            duration_ms=duration_ms,
+        )
+        delivery.attempt_count += 1
+        delivery.last_status_code = status_code
+        if status_code is not None and 200 <= status_code < 300:
+            delivery.status = WebhookDelivery.Status.SUCCEEDED
+            delivery.next_attempt_at = None
+        elif delivery.attempt_count >= settings.OMS_WEBHOOK_MAX_ATTEMPTS:
+            delivery.status = WebhookDelivery.Status.FAILED
+            delivery.next_attempt_at = None
+        else:
+            delivery.status = WebhookDelivery.Status.RETRYING
+            delivery.next_attempt_at = timezone.now() + timedelta(
+                seconds=backoff_seconds(delivery.attempt_count)
+            )
+        delivery.save()
+    return delivery
+
+
+def redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery again now, whatever its state (from the dashboard)."""
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        delivery.status = WebhookDelivery.Status.PENDING
+        delivery.next_attempt_at = timezone.now()
+        if delivery.attempt_count >= settings.OMS_WEBHOOK_MAX_ATTEMPTS:
+            delivery.attempt_count = 0
+        delivery.save()
+        delivery_id = delivery.pk
+        transaction.on_commit(lambda: _enqueue([delivery_id]))
+    return delivery
+
+
+def due_delivery_ids(limit: int = 500) -> list[int]:
+    return list(
+        WebhookDelivery.objects.filter(
+            status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING],
+            next_attempt_at__lte=timezone.now(),
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -1,0 +1,347 @@
+"""Orders: channels, customers, orders and lines, allocations and the audit trail.
+
+Status fields are django-fsm ``FSMField(protected=True)``: they change only through the
+``@transition`` methods below, which say *whether* a change is allowed. The services in
+``orders.services`` do the work around a transition (locks, stock, events, webhooks).
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from inventory.models import SKU, Supplier, Warehouse
+from oms_site.money import CURRENCY_CHOICES
+
+
+class SalesChannel(models.Model):
+    class Kind(models.TextChoices):
+        WEB = "web", "Web shop"
+        POS = "pos", "Point of sale"
+        AMAZON = "amazon", "Amazon"
+        EBAY = "ebay", "eBay"
+        SHOPIFY = "shopify", "Shopify"
+        ALIEXPRESS = "aliexpress", "AliExpress"
+        API = "api", "API / partner"
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    active = models.BooleanField(default=True)
+    credentials = models.JSONField(default=dict, blank=True)
+    sync_cursor = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Customer(models.Model):
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    blocked = models.BooleanField(default=False, help_text="Orders from blocked customers are held.")
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self):
+        return self.name or self.email
+
+
+class OrderStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PENDING = "pending", "Pending"
+    ON_HOLD = "on_hold", "On hold"
+    BACKORDERED = "backordered", "Backordered"
+    ALLOCATED = "allocated", "Allocated"
+    PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    PARTIALLY_RETURNED = "partially_returned", "Partially returned"
+    RETURNED = "returned", "Returned"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class PaymentStatus(models.TextChoices):
+    UNPAID = "unpaid", "Unpaid"
+    AUTHORIZED = "authorized", "Authorized"
+    PARTIALLY_PAID = "partially_paid", "Partially paid"
+    PAID = "paid", "Paid"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+    REFUNDED = "refunded", "Refunded"
+
+
+S = OrderStatus
+CANCELLABLE = [S.DRAFT, S.PENDING, S.ON_HOLD, S.BACKORDERED, S.ALLOCATED]
+OPEN_STATUSES = [S.PENDING, S.ON_HOLD, S.BACKORDERED, S.ALLOCATED, S.PARTIALLY_SHIPPED]
+
+
+class Order(FSMModelMixin, models.Model):
+    number = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    channel = models.ForeignKey(SalesChannel, on_delete=models.PROTECT, related_name="orders")
+    external_id = models.CharField(
+        max_length=100, null=True, blank=True, help_text="The order's id in its sales channel."
+    )
+    status = FSMField(default=S.DRAFT, choices=S.choices, protected=True, db_index=True)
+    payment_status = FSMField(
+        default=PaymentStatus.UNPAID, choices=PaymentStatus.choices, protected=True
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    email = models.EmailField(blank=True)
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    subtotal = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    discount_total = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    tax_total = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    shipping_total = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    grand_total = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    shipping_address = models.JSONField(default=dict)
+    billing_address = models.JSONField(default=dict, blank=True)
+    ship_to_country = models.CharField(max_length=2, blank=True, db_index=True)
+    ship_to_latitude = models.FloatField(null=True, blank=True)
+    ship_to_longitude = models.FloatField(null=True, blank=True)
+    shipping_method = models.CharField(max_length=100, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    hold_reason = models.CharField(max_length=300, blank=True)
+    notes = models.TextField(blank=True)
+    tracking_token = models.CharField(max_length=43, unique=True, editable=False)
+    routing_decision = models.JSONField(default=dict, blank=True)
+    placed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="order_external_id_unique_per_channel",
+            ),
+            # Totals can't disagree with each other; the service makes them agree with lines.
+            models.CheckConstraint(
+                condition=Q(
+                    grand_total=F("subtotal")
+                    - F("discount_total")
+                    + F("tax_total")
+                    + F("shipping_total")
+                ),
+                name="order_totals_add_up",
+            ),
+            models.CheckConstraint(condition=Q(grand_total__gte=0), name="order_total_not_negative"),
+        ]
+        indexes = [models.Index(fields=["status", "-id"]), models.Index(fields=["channel", "-id"])]
+
+    def __str__(self):
+        return self.number or f"draft #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        if not self.tracking_token:
+            self.tracking_token = secrets.token_urlsafe(32)
+        super().save(*args, **kwargs)
+
+    # --- transitions: whether; the services do the work ---
+
+    @transition(field=status, source=S.DRAFT, target=S.PENDING)
+    def submit(self):
+        """A draft is placed."""
+
+    @transition(field=status, source=[S.PENDING, S.BACKORDERED, S.ALLOCATED], target=S.ON_HOLD)
+    def hold(self, reason: str):
+        self.hold_reason = reason
+
+    @transition(field=status, source=S.ON_HOLD, target=S.PENDING)
+    def release(self):
+        self.hold_reason = ""
+
+    @transition(field=status, source=[S.PENDING, S.BACKORDERED], target=S.ALLOCATED)
+    def mark_allocated(self):
+        """Every unit is allocated (or drop-shipped)."""
+
+    @transition(field=status, source=[S.PENDING, S.BACKORDERED], target=S.BACKORDERED)
+    def mark_backordered(self):
+        """Some units wait for stock."""
+
+    @transition(field=status, source=[S.ALLOCATED, S.BACKORDERED], target=S.PENDING)
+    def unroute(self):
+        """Allocations are given back so the order can be routed again."""
+
+    @transition(field=status, source=[S.ALLOCATED, S.PARTIALLY_SHIPPED], target=S.PARTIALLY_SHIPPED)
+    def mark_partially_shipped(self):
+        pass
+
+    @transition(field=status, source=[S.ALLOCATED, S.PARTIALLY_SHIPPED], target=S.SHIPPED)
+    def mark_shipped(self):
+        pass
+
+    @transition(field=status, source=S.SHIPPED, target=S.DELIVERED)
+    def mark_delivered(self):
+        pass
+
+    @transition(field=status, source=[S.DELIVERED, S.PARTIALLY_RETURNED], target=S.PARTIALLY_RETURNED)
+    def mark_partially_returned(self):
+        pass
+
+    @transition(field=status, source=[S.DELIVERED, S.PARTIALLY_RETURNED], target=S.RETURNED)
+    def mark_returned(self):
+        pass
+
+    @transition(field=status, source=CANCELLABLE, target=S.CANCELLED)
+    def cancel(self, reason: str = ""):
+        if reason:
+            self.hold_reason = ""
+
+    # --- payment status ---
+
+    P = PaymentStatus
+
+    @transition(field=payment_status, source=P.UNPAID, target=P.AUTHORIZED)
+    def payment_authorized(self):
+        pass
+
+    @transition(field=payment_status, source=[P.UNPAID, P.AUTHORIZED, P.PARTIALLY_PAID],
+                target=P.PARTIALLY_PAID)
+    def payment_partially_captured(self):
+        pass
+
+    @transition(field=payment_status, source=[P.UNPAID, P.AUTHORIZED, P.PARTIALLY_PAID],
+                target=P.PAID)
+    def payment_captured(self):
+        pass
+
+    @transition(field=payment_status, source=[P.PAID, P.PARTIALLY_REFUNDED],
+                target=P.PARTIALLY_REFUNDED)
+    def payment_partially_refunded(self):
+        pass
+
+    @transition(field=payment_status, source=[P.PAID, P.PARTIALLY_REFUNDED], target=P.REFUNDED)
+    def payment_refunded(self):
+        pass
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    sku = models.ForeignKey(SKU, on_delete=models.PROTECT, related_name="order_lines")
+    sku_code = models.CharField(max_length=64, help_text="The SKU code when the order was placed.")
+    name = models.CharField(max_length=200)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=14, decimal_places=3)
+    discount_amount = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    tax_amount = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    line_total = models.DecimalField(max_digits=14, decimal_places=3)
+    quantity_allocated = models.PositiveIntegerField(default=0)
+    quantity_shipped = models.PositiveIntegerField(default=0)
+    quantity_returned = models.PositiveIntegerField(default=0)
+    quantity_cancelled = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="line_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(quantity_allocated__lte=F("quantity")),
+                name="line_allocated_within_quantity",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    line_total=F("unit_price") * F("quantity")
+                    - F("discount_amount")
+                    + F("tax_amount")
+                ),
+                name="line_total_adds_up",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.sku_code}"
+
+    @property
+    def quantity_open(self) -> int:
+        """Units still to be allocated (neither allocated, shipped nor cancelled)."""
+        return self.quantity - self.quantity_allocated - self.quantity_shipped - self.quantity_cancelled
+
+
+class Allocation(models.Model):
+    """Units of a line promised from a warehouse (or drop-shipped by a supplier)."""
+
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="allocations")
+    warehouse = models.ForeignKey(
+        Warehouse, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
+    )
+    supplier = models.ForeignKey(
+        Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="dropships"
+    )
+    quantity = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="allocation_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(warehouse__isnull=False, supplier__isnull=True)
+                | Q(warehouse__isnull=True, supplier__isnull=False),
+                name="allocation_one_source",
+            ),
+        ]
+
+
+class OrderEvent(models.Model):
+    """The audit trail: who did what to an order, when, from which state to which."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        STATUS_CHANGED = "status_changed", "Status changed"
+        ROUTED = "routed", "Routed"
+        NOTE = "note", "Note"
+        PAYMENT = "payment", "Payment"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    actor_kind = models.CharField(max_length=10)
+    actor_label = models.CharField(max_length=150)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class HoldRule(models.Model):
+    """Pre-fulfillment checks: a matching order is put on hold for a person to release."""
+
+    class Kind(models.TextChoices):
+        HIGH_VALUE = "high_value", "Order total above a threshold"
+        ADDRESS_MISMATCH = "address_mismatch", "Billing and shipping countries differ"
+        BLOCKED_CUSTOMER = "blocked_customer", "Customer is blocked"
+        FIRST_ORDER_HIGH_VALUE = "first_order_high_value", "First order above a threshold"
+
+    kind = models.CharField(max_length=30, choices=Kind.choices, unique=True)
+    enabled = models.BooleanField(default=True)
+    threshold = models.DecimalField(
+        max_digits=14, decimal_places=2, null=True, blank=True,
+        help_text="For value rules: the amount, in the base currency.",
+    )
+
+    def __str__(self):
+        return self.get_kind_display()

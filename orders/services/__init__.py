@@ -1,0 +1,33 @@
+"""Order use cases, one function per thing a user does. Views, serializers and tasks call
+these; they hold the business rules.
+
+- placement: ``place_order``, ``create_draft_order``, ``submit_draft``
+- lifecycle: ``hold_order``, ``release_order``, ``cancel_order``, ``ship_order``,
+  ``deliver_order``, ``add_note``
+- allocation: ``allocate_order``, ``reroute_order``, ``allocate_backorders``
+"""
+
+from .allocation import allocate_backorders, allocate_order, reroute_order
+from .lifecycle import (
+    add_note,
+    cancel_order,
+    deliver_order,
+    hold_order,
+    release_order,
+    ship_order,
+)
+from .placement import place_order, submit_draft
+
+__all__ = [
+    "add_note",
+    "allocate_backorders",
+    "allocate_order",
+    "cancel_order",
+    "deliver_order",
+    "hold_order",
+    "place_order",
+    "release_order",
+    "reroute_order",
+    "ship_order",
+    "submit_draft",
+]

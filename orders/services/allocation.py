@@ -1,0 +1,206 @@
+"""Routing and allocation of orders.
+
+Lock order: the order row first, then every ``StockLevel`` of its SKUs in primary-key
+order (``inventory.stock.lock_levels_for_skus``). Every path follows it, so two orders
+racing for the same units serialise on the rows instead of deadlocking, and the snapshot
+routing sees is the truth until commit: exactly the units on the shelf get allocated.
+"""
+
+import logging
+
+from django.db import transaction
+from django.db.models import Q
+
+from inventory import routing, stock
+from inventory import services as inventory_services
+from inventory.models import RoutingSettings, Warehouse
+from oms_site import webhooks
+from oms_site.actors import Actor
+from oms_site.errors import TransitionNotAllowed, ValidationFailed
+
+from ..models import Allocation, Order, OrderEvent, OrderLine, OrderStatus
+from .events import lock_order, order_payload, record_event, run_transition
+
+logger = logging.getLogger(__name__)
+
+
+def _reference(order) -> str:
+    return f"order:{order.number}"
+
+
+def record_converted_hold(order, lines, converted, *, actor):
+    """Store allocations that came from a checkout hold (the stock already moved)."""
+    pools = {sku_id: [list(entry) for entry in entries] for sku_id, entries in converted.items()}
+    for line in lines:
+        for entry in pools.get(line.sku_id, []):
+            warehouse_id, units = entry
+            take = min(units, line.quantity_open)
+            if take:
+                Allocation.objects.create(line=line, warehouse_id=warehouse_id, quantity=take)
+                line.quantity_allocated += take
+                entry[1] -= take
+        line.save(update_fields=["quantity_allocated"])
+    record_event(
+        order,
+        kind=OrderEvent.Kind.NOTE,
+        actor=actor,
+        message="Checkout stock hold converted to allocation.",
+        details={"held": {str(k): v for k, v in converted.items()}},
+    )
+
+
+def allocate_order(order, *, actor: Actor, manual_warehouse: Warehouse | None = None) -> Order:
+    """Route the order's open units and allocate them; the rest is backordered.
+
+    The caller may pass an order it has locked; otherwise it is locked here.
+    """
+    with transaction.atomic():
+        order = lock_order(order)
+        if order.status not in (OrderStatus.PENDING, OrderStatus.BACKORDERED):
+            raise TransitionNotAllowed(
+                f"Order {order.number} is {order.get_status_display().lower()}; only pending or "
+                "backordered orders are routed.",
+                fields={"status": [f"Not allowed from {order.status}."]},
+            )
+        lines = [line for line in order.lines.all() if line.quantity_open > 0]
+        decision = None
+        if lines:
+            config = RoutingSettings.current()
+            levels = stock.lock_levels_for_skus([line.sku_id for line in lines])
+            snapshot = inventory_services.snapshot_from_levels(
+                levels,
+                respect_safety_stock=config.respect_safety_stock,
+                sku_ids=[line.sku_id for line in lines],
+            )
+            decision = routing.route(
+                [routing.RouteLine(line.pk, line.sku_id, line.quantity_open) for line in lines],
+                routing.Destination(
+                    order.ship_to_country, order.ship_to_latitude, order.ship_to_longitude
+                ),
+                snapshot,
+                inventory_services.routing_config(config),
+                manual_warehouse_id=manual_warehouse.pk if manual_warehouse else None,
+            )
+            _apply(order, lines, levels, decision, actor=actor)
+        fully_allocated = all(line.quantity_open == 0 for line in order.lines.all())
+        previous = order.status
+        if fully_allocated:
+            run_transition(order, "mark_allocated", actor=actor)
+        elif previous != OrderStatus.BACKORDERED:
+            run_transition(order, "mark_backordered", actor=actor)
+        if decision is not None and (decision.assignments or previous != order.status):
+            _record_decision(order, decision, actor=actor, manual=manual_warehouse)
+        return order
+
+
+def _apply(order, lines, levels, decision, *, actor):
+    by_pair = {(lv.sku_id, lv.warehouse_id): lv for lv in levels}
+    lines_by_id = {line.pk: line for line in lines}
+    allocations = []
+    for assignment in decision.assignments:
+        line = lines_by_id[assignment.line_key]
+        if assignment.warehouse_id is not None:
+            level = by_pair[(assignment.sku_id, assignment.warehouse_id)]
+            level.sku = line.sku
+            stock.allocate_locked(
+                level, assignment.quantity, reference=_reference(order), actor=actor
+            )
+        allocations.append(
+            Allocation(
+                line=line,
+                warehouse_id=assignment.warehouse_id,
+                supplier_id=assignment.supplier_id,
+                quantity=assignment.quantity,
+            )
+        )
+        line.quantity_allocated += assignment.quantity
+    Allocation.objects.bulk_create(allocations)
+    changed = {a.line.pk: a.line for a in allocations}
+    if changed:
+        OrderLine.objects.bulk_update(list(changed.values()), ["quantity_allocated"])
+
+
+def _record_decision(order, decision, *, actor, manual):
+    codes = dict(Warehouse.objects.values_list("pk", "code"))
+    details = decision.as_dict()
+    for entry in details["assignments"]:
+        entry["warehouse"] = codes.get(entry["warehouse_id"])
+    if manual is not None:
+        details["manual_warehouse"] = manual.code
+    order.routing_decision = details
+    Order.objects.filter(pk=order.pk).update(routing_decision=details)
+    record_event(
+        order,
+        kind=OrderEvent.Kind.ROUTED,
+        actor=actor,
+        message=decision.explanation,
+        details=details,
+    )
+    webhooks.publish("order.routed", order_payload(order) | {"decided_by": decision.decided_by})
+
+
+def release_allocations(order, *, actor: Actor) -> int:
+    """Give every warehouse allocation of a locked order back to stock."""
+    allocations = list(
+        Allocation.objects.filter(line__order=order).select_related("line").order_by("pk")
+    )
+    for allocation in allocations:
+        if allocation.warehouse_id is not None:
+            stock.deallocate(
+                sku_id=allocation.line.sku_id,
+                warehouse_id=allocation.warehouse_id,
+                quantity=allocation.quantity,
+                reference=_reference(order),
+                actor=actor,
+            )
+    Allocation.objects.filter(pk__in=[a.pk for a in allocations]).delete()
+    order.lines.update(quantity_allocated=0)
+    return sum(a.quantity for a in allocations)
+
+
+@transaction.atomic
+def reroute_order(order, *, actor: Actor, warehouse: Warehouse | None = None) -> Order:
+    """Give the allocations back and route again, by the rules or to a chosen warehouse."""
+    order = lock_order(order)
+    if warehouse is not None and not warehouse.active:
+        raise ValidationFailed(
+            f"Warehouse {warehouse.code} is inactive.", fields={"warehouse": ["Inactive."]}
+        )
+    if order.status in (OrderStatus.ALLOCATED, OrderStatus.BACKORDERED):
+        # Lock the stock rows before touching them, in the same order allocation does.
+        stock.lock_levels_for_skus(order.lines.values_list("sku_id", flat=True))
+        released = release_allocations(order, actor=actor)
+        run_transition(
+            order,
+            "unroute",
+            actor=actor,
+            message=f"Re-routing: {released} allocated unit(s) released"
+            + (f", chosen warehouse {warehouse.code}" if warehouse else ""),
+        )
+    elif order.status != OrderStatus.PENDING:
+        raise TransitionNotAllowed(
+            f"Can't re-route order {order.number}: it is {order.get_status_display().lower()}.",
+            fields={"status": [f"Not allowed from {order.status}."]},
+        )
+    return allocate_order(order, actor=actor, manual_warehouse=warehouse)
+
+
+def allocate_backorders(*, sku_ids=None, actor: Actor | None = None, limit=500) -> int:
+    """Allocate backordered orders, oldest first, each in its own transaction.
+
+    Safe to run twice or concurrently: each order is locked and re-checked.
+    Returns how many orders became fully allocated.
+    """
+    actor = actor or Actor.system("backorder-allocation")
+    orders = Order.objects.filter(status=OrderStatus.BACKORDERED)
+    if sku_ids:
+        orders = orders.filter(Q(lines__sku_id__in=list(sku_ids))).distinct()
+    allocated = 0
+    for order_id in orders.order_by("placed_at", "pk").values_list("pk", flat=True)[:limit]:
+        with transaction.atomic():
+            order = lock_order(order_id)
+            if order.status != OrderStatus.BACKORDERED:
+                continue
+            order = allocate_order(order, actor=actor)
+            allocated += order.status == OrderStatus.ALLOCATED
+    return allocated

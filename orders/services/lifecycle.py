@@ -1,0 +1,112 @@
+"""Holding, releasing, cancelling, shipping and delivering orders."""
+
+from django.db import transaction
+from django.db.models import F
+
+from inventory import stock
+from oms_site.actors import Actor
+from oms_site.errors import ValidationFailed
+
+from ..models import Allocation, Order, OrderEvent, OrderLine
+from .allocation import allocate_order, release_allocations
+from .events import ensure_allowed, lock_order, record_event, run_transition
+
+
+def _reason(reason: str, field="reason") -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Give a reason.", fields={field: ["Required."]})
+    if len(reason) > 300:
+        raise ValidationFailed("The reason is too long.", fields={field: ["At most 300 characters."]})
+    return reason
+
+
+@transaction.atomic
+def hold_order(order, *, reason: str, actor: Actor) -> Order:
+    """Stop an order from going to the warehouse until a person releases it.
+    Allocations are kept, so the stock stays promised to it."""
+    reason = _reason(reason)
+    order = lock_order(order)
+    return run_transition(order, "hold", actor=actor, args=(reason,), message=f"Held: {reason}")
+
+
+@transaction.atomic
+def release_order(order, *, actor: Actor, note: str = "") -> Order:
+    """Release a held order; it is routed again for any units not yet allocated."""
+    order = lock_order(order)
+    reason = order.hold_reason
+    run_transition(
+        order,
+        "release",
+        actor=actor,
+        message="Released" + (f": {note}" if note else "") + (f" (was: {reason})" if reason else ""),
+    )
+    return allocate_order(order, actor=actor)
+
+
+@transaction.atomic
+def cancel_order(order, *, actor: Actor, reason: str = "") -> Order:
+    """Cancel an order that has not shipped; its allocations go back to stock."""
+    order = lock_order(order)
+    ensure_allowed(order, "cancel")
+    stock.lock_levels_for_skus(order.lines.values_list("sku_id", flat=True))
+    released = release_allocations(order, actor=actor)
+    order.lines.update(quantity_cancelled=F("quantity") - F("quantity_shipped"))
+    message = "Cancelled" + (f": {reason}" if reason else "")
+    if released:
+        message += f"; {released} allocated unit(s) returned to stock"
+    return run_transition(order, "cancel", actor=actor, kwargs={"reason": reason}, message=message)
+
+
+@transaction.atomic
+def ship_order(order, *, actor: Actor, tracking_number: str = "", carrier: str = "") -> Order:
+    """Mark every allocated unit as shipped: stock leaves the warehouses.
+
+    The fulfillment app builds shipments with packages and labels on top of this; this is
+    the merchant's "shipped outside the system" button and the API's equivalent.
+    """
+    order = lock_order(order)
+    ensure_allowed(order, "mark_shipped")
+    stock.lock_levels_for_skus(order.lines.values_list("sku_id", flat=True))
+    allocations = list(
+        Allocation.objects.filter(line__order=order).select_related("line").order_by("pk")
+    )
+    shipped_units = 0
+    for allocation in allocations:
+        if allocation.warehouse_id is not None:
+            stock.ship(
+                sku_id=allocation.line.sku_id,
+                warehouse_id=allocation.warehouse_id,
+                quantity=allocation.quantity,
+                reference=f"order:{order.number}",
+                actor=actor,
+            )
+        OrderLine.objects.filter(pk=allocation.line_id).update(
+            quantity_shipped=F("quantity_shipped") + allocation.quantity,
+            quantity_allocated=F("quantity_allocated") - allocation.quantity,
+        )
+        shipped_units += allocation.quantity
+    Allocation.objects.filter(pk__in=[a.pk for a in allocations]).delete()
+    everything_shipped = all(
+        line.quantity_shipped + line.quantity_cancelled >= line.quantity
+        for line in order.lines.all()
+    )
+    details = {"units": shipped_units, "tracking_number": tracking_number, "carrier": carrier}
+    message = f"Shipped {shipped_units} unit(s)" + (
+        f" with {carrier} {tracking_number}".rstrip() if carrier or tracking_number else ""
+    )
+    method = "mark_shipped" if everything_shipped else "mark_partially_shipped"
+    return run_transition(order, method, actor=actor, message=message, details=details)
+
+
+@transaction.atomic
+def deliver_order(order, *, actor: Actor) -> Order:
+    order = lock_order(order)
+    return run_transition(order, "mark_delivered", actor=actor, message="Delivered")
+
+
+@transaction.atomic
+def add_note(order, *, text: str, actor: Actor) -> OrderEvent:
+    text = _reason(text, field="text")
+    order = lock_order(order)
+    return record_event(order, kind=OrderEvent.Kind.NOTE, actor=actor, message=text)

@@ -1,0 +1,332 @@
+"""Placing orders: validation, totals, customer, hold checks, then routing."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_countries import countries
+
+from inventory import geocoding
+from inventory import services as inventory_services
+from inventory.models import SKU, Warehouse
+from oms_site import webhooks
+from oms_site.actors import Actor
+from oms_site.errors import Conflict, ValidationFailed
+from oms_site.money import convert_to_base, quantize, to_decimal, validate_currency
+
+from ..models import Customer, HoldRule, Order, OrderEvent, OrderLine
+from .allocation import allocate_order
+from .events import lock_order, order_payload, record_event, run_transition
+
+ADDRESS_FIELDS = {
+    "name": 200,
+    "company": 200,
+    "line1": 200,
+    "line2": 200,
+    "city": 100,
+    "region": 100,
+    "postal_code": 20,
+    "country": 2,
+    "phone": 40,
+}
+REQUIRED_ADDRESS_FIELDS = ("name", "line1", "city", "country")
+
+
+def clean_address(data, field: str) -> dict:
+    """A postal address snapshot: known keys, required ones present, a real country."""
+    if not isinstance(data, dict):
+        raise ValidationFailed(f"{field} must be an object.", fields={field: ["Must be an object."]})
+    errors = {}
+    unknown = sorted(set(data) - set(ADDRESS_FIELDS))
+    if unknown:
+        errors[field] = [f"Unknown keys: {', '.join(unknown)}."]
+    address = {}
+    for key, max_length in ADDRESS_FIELDS.items():
+        value = data.get(key, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            errors[f"{field}.{key}"] = ["Must be text."]
+            continue
+        value = value.strip()
+        if len(value) > max_length:
+            errors[f"{field}.{key}"] = [f"At most {max_length} characters."]
+        if key in REQUIRED_ADDRESS_FIELDS and not value:
+            errors[f"{field}.{key}"] = ["Required."]
+        address[key] = value
+    country = address.get("country", "").upper()
+    if country and country not in countries:
+        errors[f"{field}.country"] = [f"'{country}' is not an ISO 3166-1 alpha-2 country code."]
+    address["country"] = country
+    if errors:
+        raise ValidationFailed(f"{field} is not a valid address.", fields=errors)
+    return address
+
+
+def _money(value, *, field, currency, allow_zero=True) -> Decimal:
+    amount = to_decimal(value, field=field)
+    if amount < 0 or (not allow_zero and amount == 0):
+        raise ValidationFailed(f"{field} must not be negative.", fields={field: ["Must be >= 0."]})
+    if amount != quantize(amount, currency):
+        raise ValidationFailed(
+            f"{field} has more decimals than {currency} allows.",
+            fields={field: [f"Too many decimals for {currency}."]},
+        )
+    if amount >= Decimal("1e11"):
+        raise ValidationFailed(f"{field} is too large.", fields={field: ["Too large."]})
+    return amount
+
+
+def _build_lines(raw_lines, currency) -> list[OrderLine]:
+    if not isinstance(raw_lines, list) or not raw_lines:
+        raise ValidationFailed("An order needs at least one line.", fields={"lines": ["Required."]})
+    if len(raw_lines) > settings.OMS_MAX_ORDER_LINES:
+        raise ValidationFailed(
+            "Too many lines.", fields={"lines": [f"At most {settings.OMS_MAX_ORDER_LINES}."]}
+        )
+    codes = {line["sku"].code if isinstance(line.get("sku"), SKU) else line.get("sku")
+             for line in raw_lines}
+    skus = {sku.code: sku for sku in SKU.objects.filter(code__in=[c for c in codes if c])
+            .select_related("product")}
+    lines, errors = [], {}
+    for index, raw in enumerate(raw_lines):
+        prefix = f"lines.{index}"
+        sku = raw.get("sku")
+        sku = skus.get(sku.code if isinstance(sku, SKU) else sku)
+        if sku is None:
+            errors[f"{prefix}.sku"] = [f"Unknown SKU '{raw.get('sku')}'."]
+            continue
+        if not sku.active:
+            errors[f"{prefix}.sku"] = [f"SKU '{sku.code}' is not active."]
+            continue
+        quantity = raw.get("quantity")
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+            errors[f"{prefix}.quantity"] = ["Must be a whole number above zero."]
+            continue
+        if quantity > 100_000:
+            errors[f"{prefix}.quantity"] = ["At most 100000."]
+            continue
+        try:
+            if raw.get("unit_price") is None:
+                if sku.currency != currency:
+                    raise ValidationFailed(
+                        "price", fields={f"{prefix}.unit_price": [
+                            f"Required: the catalogue price is in {sku.currency}."]}
+                    )
+                unit_price = quantize(sku.price, currency)
+            else:
+                unit_price = _money(raw["unit_price"], field=f"{prefix}.unit_price",
+                                    currency=currency)
+            discount = _money(raw.get("discount") or 0, field=f"{prefix}.discount",
+                              currency=currency)
+            tax = _money(raw.get("tax") or 0, field=f"{prefix}.tax", currency=currency)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+            continue
+        gross = unit_price * quantity
+        if discount > gross:
+            errors[f"{prefix}.discount"] = ["Larger than the line's price."]
+            continue
+        lines.append(
+            OrderLine(
+                sku=sku,
+                sku_code=sku.code,
+                name=sku.display_name[:200],
+                quantity=quantity,
+                unit_price=unit_price,
+                discount_amount=discount,
+                tax_amount=tax,
+                line_total=gross - discount + tax,
+            )
+        )
+    if errors:
+        raise ValidationFailed("Some order lines are not valid.", fields=errors)
+    return lines
+
+
+def _customer(raw, email) -> Customer | None:
+    raw = raw or {}
+    email = (raw.get("email") or email or "").strip().lower()
+    if not email:
+        return None
+    customer, created = Customer.objects.get_or_create(
+        email=email, defaults={"name": raw.get("name", "")[:200], "phone": raw.get("phone", "")[:40]}
+    )
+    if not created and raw.get("name") and not customer.name:
+        customer.name = raw["name"][:200]
+        customer.save(update_fields=["name"])
+    return customer
+
+
+def hold_reasons(order: Order) -> list[str]:
+    """The configured pre-fulfillment checks this order fails."""
+    reasons = []
+    for rule in HoldRule.objects.filter(enabled=True):
+        kind = rule.kind
+        if kind == HoldRule.Kind.BLOCKED_CUSTOMER and order.customer and order.customer.blocked:
+            reasons.append("Customer is blocked.")
+        elif kind == HoldRule.Kind.ADDRESS_MISMATCH:
+            billing = (order.billing_address or {}).get("country")
+            if billing and billing != order.ship_to_country:
+                reasons.append(
+                    f"Billing country {billing} differs from shipping country "
+                    f"{order.ship_to_country}."
+                )
+        elif kind in (HoldRule.Kind.HIGH_VALUE, HoldRule.Kind.FIRST_ORDER_HIGH_VALUE):
+            if rule.threshold is None:
+                continue
+            if kind == HoldRule.Kind.FIRST_ORDER_HIGH_VALUE and (
+                order.customer is None
+                or order.customer.orders.exclude(pk=order.pk).exists()
+            ):
+                continue
+            converted = convert_to_base(order.grand_total, order.currency, timezone.localdate())
+            base = settings.OMS_BASE_CURRENCY
+            if converted is None:
+                reasons.append(
+                    f"No exchange rate from {order.currency} to {base} to check the value."
+                )
+            elif converted[0] > rule.threshold:
+                reasons.append(
+                    f"{rule.get_kind_display()}: {converted[0]} {base} "
+                    f"(rate {converted[1]} of {converted[2]}) > {rule.threshold} {base}."
+                )
+    return reasons
+
+
+@transaction.atomic
+def place_order(
+    *,
+    channel,
+    lines,
+    currency=None,
+    shipping_address,
+    actor: Actor,
+    billing_address=None,
+    customer=None,
+    email="",
+    external_id=None,
+    shipping_total=0,
+    shipping_method="",
+    tags=(),
+    notes="",
+    expected_grand_total=None,
+    reservation_token=None,
+    warehouse: Warehouse | None = None,
+    draft=False,
+    placed_at=None,
+) -> Order:
+    """Create an order from any channel, check it, and route it (unless it is a draft).
+
+    The same channel + external id twice is refused with 409 ``duplicate_external_id``
+    naming the existing order; nothing is written.
+    """
+    currency = validate_currency(currency or channel.currency)
+    if not channel.active:
+        raise ValidationFailed("This sales channel is inactive.", fields={"channel": ["Inactive."]})
+    if external_id is not None:
+        external_id = str(external_id).strip() or None
+        existing = Order.objects.filter(channel=channel, external_id=external_id).first()
+        if existing is not None:
+            raise Conflict(
+                f"Order {external_id} of {channel.code} already exists as {existing.number}.",
+                fields={"external_id": [f"Already imported as {existing.number}."]},
+                code="duplicate_external_id",
+            )
+    shipping = clean_address(shipping_address, "shipping_address")
+    billing = clean_address(billing_address, "billing_address") if billing_address else {}
+    order_lines = _build_lines(lines, currency)
+    shipping_total = _money(shipping_total or 0, field="shipping_total", currency=currency)
+    subtotal = sum((line.unit_price * line.quantity for line in order_lines), Decimal(0))
+    discount_total = sum((line.discount_amount for line in order_lines), Decimal(0))
+    tax_total = sum((line.tax_amount for line in order_lines), Decimal(0))
+    grand_total = subtotal - discount_total + tax_total + shipping_total
+    if expected_grand_total is not None:
+        expected = to_decimal(expected_grand_total, field="grand_total")
+        if expected != grand_total:
+            raise ValidationFailed(
+                f"grand_total {expected} does not match the lines and shipping ({grand_total}).",
+                fields={"grand_total": [f"Expected {grand_total}."]},
+                code="totals_mismatch",
+            )
+    location = geocoding.locate(shipping["country"], shipping["city"])
+    order = Order(
+        channel=channel,
+        external_id=external_id,
+        currency=currency,
+        customer=_customer(customer, email),
+        email=(email or (customer or {}).get("email") or "").strip().lower()[:254],
+        subtotal=subtotal,
+        discount_total=discount_total,
+        tax_total=tax_total,
+        shipping_total=shipping_total,
+        grand_total=grand_total,
+        shipping_address=shipping,
+        billing_address=billing,
+        ship_to_country=shipping["country"],
+        ship_to_latitude=location.latitude if location else None,
+        ship_to_longitude=location.longitude if location else None,
+        shipping_method=shipping_method[:100],
+        tags=list(tags),
+        notes=notes,
+        placed_at=None if draft else (placed_at or timezone.now()),
+    )
+    try:
+        with transaction.atomic():
+            order.save()
+    except IntegrityError:
+        # Lost a race with a concurrent import of the same external id.
+        existing = Order.objects.filter(channel=channel, external_id=external_id).first()
+        raise Conflict(
+            f"Order {external_id} of {channel.code} already exists"
+            + (f" as {existing.number}." if existing else "."),
+            fields={"external_id": ["Already imported."]},
+            code="duplicate_external_id",
+        )
+    order.number = f"SO-{order.pk:07d}"
+    Order.objects.filter(pk=order.pk).update(number=order.number)
+    for line in order_lines:
+        line.order = order
+    OrderLine.objects.bulk_create(order_lines)
+    record_event(
+        order,
+        kind=OrderEvent.Kind.CREATED,
+        actor=actor,
+        to_status=order.status,
+        message=f"Created from {channel.name}" + (f" ({external_id})" if external_id else ""),
+        details={"lines": len(order_lines), "grand_total": str(grand_total), "currency": currency},
+    )
+    webhooks.publish("order.created", order_payload(order))
+    if not draft:
+        _submit(order, actor=actor, reservation_token=reservation_token, warehouse=warehouse)
+    return order
+
+
+def _submit(order, *, actor, reservation_token=None, warehouse=None):
+    run_transition(order, "submit", actor=actor)
+    reasons = hold_reasons(order)
+    if reservation_token:
+        lines = list(order.lines.all())
+        wanted = {}
+        for line in lines:
+            wanted[line.sku_id] = wanted.get(line.sku_id, 0) + line.quantity
+        converted = inventory_services.convert_reservation(
+            token=reservation_token, wanted=wanted, reference=f"order:{order.number}",
+            actor=actor,
+        )
+        from .allocation import record_converted_hold
+
+        record_converted_hold(order, lines, converted, actor=actor)
+    if reasons:
+        run_transition(order, "hold", actor=actor, args=(" ".join(reasons),),
+                       message="Held by pre-fulfillment checks: " + " ".join(reasons))
+        return order
+    return allocate_order(order, actor=actor, manual_warehouse=warehouse)
+
+
+@transaction.atomic
+def submit_draft(order, *, actor: Actor) -> Order:
+    order = lock_order(order)
+    order.placed_at = timezone.now()
+    return _submit(order, actor=actor)

@@ -1,0 +1,1 @@
+"""Returns: RMAs, inspection and restock, refunds and exchanges (planned)."""
