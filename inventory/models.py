@@ -154,6 +154,9 @@ class WarehouseAccess(models.Model):
             models.UniqueConstraint(fields=["user", "warehouse"], name="warehouse_access_unique")
         ]
 
+    def __str__(self):
+        return f"{self.user} @ {self.warehouse.code}"
+
 
 class StockLevel(models.Model):
     sku = models.ForeignKey(SKU, on_delete=models.PROTECT, related_name="stock_levels")
@@ -246,6 +249,10 @@ class StockMovement(models.Model):
     def delete(self, *args, **kwargs):
         raise TypeError("Stock movements are immutable.")
 
+    def __str__(self):
+        change = f"{self.on_hand_change:+}/{self.allocated_change:+}"
+        return f"{self.reason} {self.sku_id}@{self.warehouse_id} {change}"
+
 
 class Reservation(models.Model):
     """A checkout hold: units allocated against a cart until it expires or becomes an order."""
@@ -268,12 +275,17 @@ class Reservation(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="reservation_quantity_positive")
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="reservation_quantity_positive"
+            )
         ]
 
     @property
     def ledger_reference(self) -> str:
         return f"reservation:{self.token}"
+
+    def __str__(self):
+        return f"hold {self.token[:8]}: {self.quantity} x {self.sku_id}"
 
 
 class RoutingRule(models.TextChoices):
@@ -313,3 +325,6 @@ class RoutingSettings(models.Model):
         if obj is None:
             obj = cls.objects.create(rule_chain=list(DEFAULT_RULE_CHAIN))
         return obj
+
+    def __str__(self):
+        return "Routing settings"

@@ -171,15 +171,22 @@ def _pick(candidates, needs, available, distances, chain):
     return winner, "warehouse_code"
 
 
-def route(lines, destination: Destination, snapshot: StockSnapshot, config: RoutingConfig,
-          *, manual_warehouse_id: int | None = None) -> RoutingDecision:
+def route(
+    lines,
+    destination: Destination,
+    snapshot: StockSnapshot,
+    config: RoutingConfig,
+    *,
+    manual_warehouse_id: int | None = None,
+) -> RoutingDecision:
     lines = [line for line in lines if line.quantity > 0]
     needs = _needs(lines)
     total_units = sum(needs.values())
     available = dict(snapshot.available)
     distances = {
-        wh.id: great_circle_km(wh.latitude, wh.longitude, destination.latitude,
-                               destination.longitude)
+        wh.id: great_circle_km(
+            wh.latitude, wh.longitude, destination.latitude, destination.longitude
+        )
         for wh in snapshot.warehouses
     }
 

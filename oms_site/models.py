@@ -71,6 +71,9 @@ class IdempotencyRecord(models.Model):
             models.UniqueConstraint(fields=["owner", "key"], name="idempotency_owner_key_unique")
         ]
 
+    def __str__(self):
+        return f"{self.owner}:{self.key}"
+
 
 class WebhookSubscription(models.Model):
     name = models.CharField(max_length=100)
@@ -122,6 +125,9 @@ class WebhookDelivery(models.Model):
         ordering = ["-id"]
         verbose_name_plural = "webhook deliveries"
 
+    def __str__(self):
+        return f"delivery #{self.pk} ({self.status})"
+
 
 class WebhookAttempt(models.Model):
     """One HTTP attempt of a delivery: kept for every try, successful or not."""
@@ -136,6 +142,9 @@ class WebhookAttempt(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self):
+        return f"attempt #{self.pk} ({self.status_code or self.error})"
+
 
 class ExchangeRate(models.Model):
     """How many units of the base currency one unit of ``currency`` bought on a date."""
@@ -149,3 +158,6 @@ class ExchangeRate(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["currency", "valid_on"], name="rate_unique_per_day")
         ]
+
+    def __str__(self):
+        return f"{self.currency} {self.rate} on {self.valid_on}"

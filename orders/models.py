@@ -46,7 +46,9 @@ class Customer(models.Model):
     email = models.EmailField(unique=True)
     name = models.CharField(max_length=200, blank=True)
     phone = models.CharField(max_length=40, blank=True)
-    blocked = models.BooleanField(default=False, help_text="Orders from blocked customers are held.")
+    blocked = models.BooleanField(
+        default=False, help_text="Orders from blocked customers are held."
+    )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -138,7 +140,9 @@ class Order(FSMModelMixin, models.Model):
                 ),
                 name="order_totals_add_up",
             ),
-            models.CheckConstraint(condition=Q(grand_total__gte=0), name="order_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(grand_total__gte=0), name="order_total_not_negative"
+            ),
         ]
         indexes = [models.Index(fields=["status", "-id"]), models.Index(fields=["channel", "-id"])]
 
@@ -188,7 +192,9 @@ class Order(FSMModelMixin, models.Model):
     def mark_delivered(self):
         pass
 
-    @transition(field=status, source=[S.DELIVERED, S.PARTIALLY_RETURNED], target=S.PARTIALLY_RETURNED)
+    @transition(
+        field=status, source=[S.DELIVERED, S.PARTIALLY_RETURNED], target=S.PARTIALLY_RETURNED
+    )
     def mark_partially_returned(self):
         pass
 
@@ -209,18 +215,23 @@ class Order(FSMModelMixin, models.Model):
     def payment_authorized(self):
         pass
 
-    @transition(field=payment_status, source=[P.UNPAID, P.AUTHORIZED, P.PARTIALLY_PAID],
-                target=P.PARTIALLY_PAID)
+    @transition(
+        field=payment_status,
+        source=[P.UNPAID, P.AUTHORIZED, P.PARTIALLY_PAID],
+        target=P.PARTIALLY_PAID,
+    )
     def payment_partially_captured(self):
         pass
 
-    @transition(field=payment_status, source=[P.UNPAID, P.AUTHORIZED, P.PARTIALLY_PAID],
-                target=P.PAID)
+    @transition(
+        field=payment_status, source=[P.UNPAID, P.AUTHORIZED, P.PARTIALLY_PAID], target=P.PAID
+    )
     def payment_captured(self):
         pass
 
-    @transition(field=payment_status, source=[P.PAID, P.PARTIALLY_REFUNDED],
-                target=P.PARTIALLY_REFUNDED)
+    @transition(
+        field=payment_status, source=[P.PAID, P.PARTIALLY_REFUNDED], target=P.PARTIALLY_REFUNDED
+    )
     def payment_partially_refunded(self):
         pass
 
@@ -273,7 +284,12 @@ class OrderLine(models.Model):
     @property
     def quantity_open(self) -> int:
         """Units still to be allocated (neither allocated, shipped nor cancelled)."""
-        return self.quantity - self.quantity_allocated - self.quantity_shipped - self.quantity_cancelled
+        return (
+            self.quantity
+            - self.quantity_allocated
+            - self.quantity_shipped
+            - self.quantity_cancelled
+        )
 
 
 class Allocation(models.Model):
@@ -291,13 +307,18 @@ class Allocation(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="allocation_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="allocation_quantity_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(warehouse__isnull=False, supplier__isnull=True)
                 | Q(warehouse__isnull=True, supplier__isnull=False),
                 name="allocation_one_source",
             ),
         ]
+
+    def __str__(self):
+        return f"{self.quantity} of line {self.line_id}"
 
 
 class OrderEvent(models.Model):
@@ -326,6 +347,9 @@ class OrderEvent(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self):
+        return f"{self.kind} on order {self.order_id}"
+
 
 class HoldRule(models.Model):
     """Pre-fulfillment checks: a matching order is put on hold for a person to release."""
@@ -339,7 +363,10 @@ class HoldRule(models.Model):
     kind = models.CharField(max_length=30, choices=Kind.choices, unique=True)
     enabled = models.BooleanField(default=True)
     threshold = models.DecimalField(
-        max_digits=14, decimal_places=2, null=True, blank=True,
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
         help_text="For value rules: the amount, in the base currency.",
     )
 

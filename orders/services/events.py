@@ -11,8 +11,9 @@ from oms_site.errors import NotFound, TransitionNotAllowed
 from ..models import Order, OrderEvent, OrderStatus
 
 
-def record_event(order, *, kind, actor: Actor, message="", from_status="", to_status="",
-                 details=None) -> OrderEvent:
+def record_event(
+    order, *, kind, actor: Actor, message="", from_status="", to_status="", details=None
+) -> OrderEvent:
     return OrderEvent.objects.create(
         order=order,
         kind=kind,
@@ -54,8 +55,9 @@ def ensure_allowed(order, method_name: str) -> None:
         raise _not_allowed(order, method_name)
 
 
-def run_transition(order, method_name: str, *, actor: Actor, message="", details=None,
-                   args=(), kwargs=None):
+def run_transition(
+    order, method_name: str, *, actor: Actor, message="", details=None, args=(), kwargs=None
+):
     """Call a transition, save, write the event and the webhook — one transaction."""
     from_status = order.status
     method = getattr(order, method_name)

@@ -17,7 +17,9 @@ def _reason(reason: str, field="reason") -> str:
     if not reason:
         raise ValidationFailed("Give a reason.", fields={field: ["Required."]})
     if len(reason) > 300:
-        raise ValidationFailed("The reason is too long.", fields={field: ["At most 300 characters."]})
+        raise ValidationFailed(
+            "The reason is too long.", fields={field: ["At most 300 characters."]}
+        )
     return reason
 
 
@@ -39,7 +41,9 @@ def release_order(order, *, actor: Actor, note: str = "") -> Order:
         order,
         "release",
         actor=actor,
-        message="Released" + (f": {note}" if note else "") + (f" (was: {reason})" if reason else ""),
+        message="Released"
+        + (f": {note}" if note else "")
+        + (f" (was: {reason})" if reason else ""),
     )
     return allocate_order(order, actor=actor)
 

@@ -36,7 +36,9 @@ REQUIRED_ADDRESS_FIELDS = ("name", "line1", "city", "country")
 def clean_address(data, field: str) -> dict:
     """A postal address snapshot: known keys, required ones present, a real country."""
     if not isinstance(data, dict):
-        raise ValidationFailed(f"{field} must be an object.", fields={field: ["Must be an object."]})
+        raise ValidationFailed(
+            f"{field} must be an object.", fields={field: ["Must be an object."]}
+        )
     errors = {}
     unknown = sorted(set(data) - set(ADDRESS_FIELDS))
     if unknown:
@@ -85,10 +87,14 @@ def _build_lines(raw_lines, currency) -> list[OrderLine]:
         raise ValidationFailed(
             "Too many lines.", fields={"lines": [f"At most {settings.OMS_MAX_ORDER_LINES}."]}
         )
-    codes = {line["sku"].code if isinstance(line.get("sku"), SKU) else line.get("sku")
-             for line in raw_lines}
-    skus = {sku.code: sku for sku in SKU.objects.filter(code__in=[c for c in codes if c])
-            .select_related("product")}
+    codes = {
+        line["sku"].code if isinstance(line.get("sku"), SKU) else line.get("sku")
+        for line in raw_lines
+    }
+    skus = {
+        sku.code: sku
+        for sku in SKU.objects.filter(code__in=[c for c in codes if c]).select_related("product")
+    }
     lines, errors = [], {}
     for index, raw in enumerate(raw_lines):
         prefix = f"lines.{index}"
@@ -111,15 +117,21 @@ def _build_lines(raw_lines, currency) -> list[OrderLine]:
             if raw.get("unit_price") is None:
                 if sku.currency != currency:
                     raise ValidationFailed(
-                        "price", fields={f"{prefix}.unit_price": [
-                            f"Required: the catalogue price is in {sku.currency}."]}
+                        "price",
+                        fields={
+                            f"{prefix}.unit_price": [
+                                f"Required: the catalogue price is in {sku.currency}."
+                            ]
+                        },
                     )
                 unit_price = quantize(sku.price, currency)
             else:
-                unit_price = _money(raw["unit_price"], field=f"{prefix}.unit_price",
-                                    currency=currency)
-            discount = _money(raw.get("discount") or 0, field=f"{prefix}.discount",
-                              currency=currency)
+                unit_price = _money(
+                    raw["unit_price"], field=f"{prefix}.unit_price", currency=currency
+                )
+            discount = _money(
+                raw.get("discount") or 0, field=f"{prefix}.discount", currency=currency
+            )
             tax = _money(raw.get("tax") or 0, field=f"{prefix}.tax", currency=currency)
         except ValidationFailed as exc:
             errors.update(exc.fields)
@@ -151,7 +163,8 @@ def _customer(raw, email) -> Customer | None:
     if not email:
         return None
     customer, created = Customer.objects.get_or_create(
-        email=email, defaults={"name": raw.get("name", "")[:200], "phone": raw.get("phone", "")[:40]}
+        email=email,
+        defaults={"name": raw.get("name", "")[:200], "phone": raw.get("phone", "")[:40]},
     )
     if not created and raw.get("name") and not customer.name:
         customer.name = raw["name"][:200]
@@ -177,8 +190,7 @@ def hold_reasons(order: Order) -> list[str]:
             if rule.threshold is None:
                 continue
             if kind == HoldRule.Kind.FIRST_ORDER_HIGH_VALUE and (
-                order.customer is None
-                or order.customer.orders.exclude(pk=order.pk).exists()
+                order.customer is None or order.customer.orders.exclude(pk=order.pk).exists()
             ):
                 continue
             converted = convert_to_base(order.grand_total, order.currency, timezone.localdate())
@@ -312,15 +324,22 @@ def _submit(order, *, actor, reservation_token=None, warehouse=None):
         for line in lines:
             wanted[line.sku_id] = wanted.get(line.sku_id, 0) + line.quantity
         converted = inventory_services.convert_reservation(
-            token=reservation_token, wanted=wanted, reference=f"order:{order.number}",
+            token=reservation_token,
+            wanted=wanted,
+            reference=f"order:{order.number}",
             actor=actor,
         )
         from .allocation import record_converted_hold
 
         record_converted_hold(order, lines, converted, actor=actor)
     if reasons:
-        run_transition(order, "hold", actor=actor, args=(" ".join(reasons),),
-                       message="Held by pre-fulfillment checks: " + " ".join(reasons))
+        run_transition(
+            order,
+            "hold",
+            actor=actor,
+            args=(" ".join(reasons),),
+            message="Held by pre-fulfillment checks: " + " ".join(reasons),
+        )
         return order
     return allocate_order(order, actor=actor, manual_warehouse=warehouse)
 

@@ -1,0 +1,113 @@
+import os
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from oms_site.actors import Actor
+from oms_site.models import ApiKey
+from oms_site.roles import Role
+
+from . import factories
+
+ROLES = [r.value for r in Role]
+
+
+def is_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL=postgres://...)")
+    for item in items:
+        if "postgres" in item.keywords and not is_postgres():
+            item.add_marker(skip_pg)
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    # Tasks run in-process after commit; the broker itself is exercised in test_worker.py.
+    from oms_site.celery_app import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def system_actor():
+    return Actor.system("test")
+
+
+@pytest.fixture
+def channel(db):
+    return factories.ChannelFactory()
+
+
+@pytest.fixture
+def warehouse(db):
+    return factories.WarehouseFactory(code="ber", city="Berlin", latitude=52.52, longitude=13.405)
+
+
+@pytest.fixture
+def sku(db):
+    return factories.SKUFactory(code="TSHIRT-BLK-M", price="19.90")
+
+
+@pytest.fixture
+def users(db):
+    """One user per role, named after it."""
+    return {role: factories.UserFactory(username=role, role=role) for role in ROLES}
+
+
+@pytest.fixture
+def client_for(users):
+    """A logged-in Django test client for a role."""
+    from django.test import Client
+
+    def make(role):
+        client = Client()
+        client.force_login(users[role])
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_for(users):
+    """An APIClient authenticated by session as a role's user."""
+
+    def make(role):
+        client = APIClient()
+        client.force_authenticate(users[role])
+        return client
+
+    return make
+
+
+@pytest.fixture
+def make_api_key(db):
+    def make(
+        scopes=("orders:read", "orders:write", "stock:read", "stock:write", "reservations:write"),
+        channel_codes=(),
+        name="integration",
+    ):
+        api_key, raw = ApiKey.objects.create_key(
+            name=name, scopes=list(scopes), channel_codes=list(channel_codes)
+        )
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+        return client, api_key, raw
+
+    return make
+
+
+@pytest.fixture
+def api(make_api_key):
+    """An API client with a key that may do everything on every channel."""
+    client, _, _ = make_api_key()
+    return client
+
+
+def pytest_configure(config):
+    os.environ.setdefault("OMS_TESTING", "1")
