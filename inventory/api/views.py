@@ -1,0 +1,277 @@
+"""Stock API: availability for shops and marketplaces, receipts and adjustments for
+integrations, checkout holds for the web shop and POS."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from oms_site.actors import Actor
+from oms_site.api_auth import RequiresCapability, request_api_key
+from oms_site.errors import NotFound, ValidationFailed
+from oms_site.idempotency import idempotent_create
+from oms_site.roles import Capability as C
+
+from .. import services, stock
+from ..access import check_warehouse_access
+from ..models import SKU, Reservation, StockLevel, StockMovement, Warehouse
+from . import serializers as s
+
+READ = (C.STOCK_VIEW, "stock:read")
+WRITE = (C.STOCK_CHANGE, "stock:write")
+
+
+def _actor(request) -> Actor:
+    api_key = request_api_key(request)
+    return Actor.for_api_key(api_key) if api_key else Actor.for_user(request.user)
+
+
+def _sku(code, field="sku") -> SKU:
+    sku = SKU.objects.filter(code=code).first()
+    if sku is None:
+        raise ValidationFailed(f"Unknown SKU '{code}'.", fields={field: ["Unknown SKU."]})
+    return sku
+
+
+def _warehouse(request, code, field="warehouse") -> Warehouse:
+    warehouse = Warehouse.objects.filter(code=code).first()
+    if warehouse is None:
+        raise ValidationFailed(
+            f"Unknown warehouse '{code}'.", fields={field: ["Unknown warehouse."]}
+        )
+    if request_api_key(request) is None:
+        check_warehouse_access(request.user, warehouse)
+    return warehouse
+
+
+class SKUViewSet(viewsets.ReadOnlyModelViewSet):
+    """The catalogue."""
+
+    permission_classes = [RequiresCapability]
+    required = {"list": READ, "retrieve": READ}
+    serializer_class = s.SKUSerializer
+    queryset = SKU.objects.select_related("product", "supplier")
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+    filterset_fields = {"active": ["exact"], "code": ["exact", "startswith"]}
+
+
+class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Stock levels per SKU and warehouse, and the changes integrations may make."""
+
+    permission_classes = [RequiresCapability]
+    required = {
+        "list": READ,
+        "availability": READ,
+        "movements": READ,
+        "receive": WRITE,
+        "adjust": WRITE,
+        "transfer": WRITE,
+        "count": WRITE,
+    }
+    serializer_class = s.StockLevelSerializer
+    queryset = StockLevel.objects.select_related("sku", "warehouse")
+    filterset_fields = {"sku__code": ["exact"], "warehouse__code": ["exact"]}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("sku", str, many=True, description="SKU codes (repeat or comma)."),
+        ],
+        responses={200: dict},
+        description="Sellable units per SKU (on hand - allocated - safety stock), total and "
+        "per warehouse: what a shop or marketplace may offer.",
+    )
+    @action(detail=False, methods=["get"])
+    def availability(self, request):
+        codes = [c for v in request.query_params.getlist("sku") for c in v.split(",") if c]
+        if not codes:
+            raise ValidationFailed("Name at least one SKU.", fields={"sku": ["Required."]})
+        if len(codes) > 500:
+            raise ValidationFailed("At most 500 SKUs.", fields={"sku": ["At most 500."]})
+        levels = StockLevel.objects.filter(sku__code__in=codes, warehouse__active=True)
+        result = {code: {"sku": code, "sellable": 0, "warehouses": {}} for code in codes}
+        known = set(SKU.objects.filter(code__in=codes).values_list("code", flat=True))
+        for level in levels.select_related("sku", "warehouse"):
+            entry = result[level.sku.code]
+            entry["warehouses"][level.warehouse.code] = level.available_after_safety
+            entry["sellable"] += level.available_after_safety
+        for code in codes:
+            result[code]["known"] = code in known
+        return Response({"results": list(result.values())})
+
+    @extend_schema(responses=s.StockMovementSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def movements(self, request):
+        queryset = StockMovement.objects.select_related("sku", "warehouse").order_by("-id")
+        for param, lookup in (
+            ("sku", "sku__code"),
+            ("warehouse", "warehouse__code"),
+            ("reason", "reason"),
+            ("reference", "reference"),
+        ):
+            if request.query_params.get(param):
+                queryset = queryset.filter(**{lookup: request.query_params[param]})
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(s.StockMovementSerializer(page, many=True).data)
+
+    def _level_response(self, sku, warehouse, status_code=status.HTTP_200_OK):
+        level = StockLevel.objects.select_related("sku", "warehouse").get(
+            sku=sku, warehouse=warehouse
+        )
+        return Response(s.StockLevelSerializer(level).data, status=status_code)
+
+    @extend_schema(request=s.ReceiveSerializer, responses=s.StockLevelSerializer)
+    @action(detail=False, methods=["post"])
+    def receive(self, request):
+        data = self._valid(s.ReceiveSerializer, request)
+        sku, warehouse = _sku(data["sku"]), _warehouse(request, data["warehouse"])
+
+        def create():
+            stock.receive(
+                sku=sku,
+                warehouse=warehouse,
+                quantity=data["quantity"],
+                reference=data["reference"],
+                note=data["note"],
+                actor=_actor(request),
+            )
+            return self._level_response(sku, warehouse, status.HTTP_201_CREATED)
+
+        return idempotent_create(request, create)
+
+    @extend_schema(request=s.AdjustSerializer, responses=s.StockLevelSerializer)
+    @action(detail=False, methods=["post"])
+    def adjust(self, request):
+        data = self._valid(s.AdjustSerializer, request)
+        sku, warehouse = _sku(data["sku"]), _warehouse(request, data["warehouse"])
+
+        def create():
+            stock.adjust(
+                sku=sku,
+                warehouse=warehouse,
+                change=data["change"],
+                note=data["note"],
+                reference=data["reference"],
+                actor=_actor(request),
+            )
+            return self._level_response(sku, warehouse, status.HTTP_201_CREATED)
+
+        return idempotent_create(request, create)
+
+    @extend_schema(request=s.TransferSerializer, responses=s.StockLevelSerializer(many=True))
+    @action(detail=False, methods=["post"])
+    def transfer(self, request):
+        data = self._valid(s.TransferSerializer, request)
+        sku = _sku(data["sku"])
+        source = _warehouse(request, data["source"], "source")
+        destination = _warehouse(request, data["destination"], "destination")
+
+        def create():
+            stock.transfer(
+                sku=sku,
+                source=source,
+                destination=destination,
+                quantity=data["quantity"],
+                note=data["note"],
+                actor=_actor(request),
+            )
+            levels = StockLevel.objects.select_related("sku", "warehouse").filter(
+                sku=sku, warehouse__in=[source, destination]
+            )
+            return Response(
+                s.StockLevelSerializer(levels, many=True).data, status=status.HTTP_201_CREATED
+            )
+
+        return idempotent_create(request, create)
+
+    @extend_schema(request=s.CountSerializer, responses=s.StockLevelSerializer)
+    @action(detail=False, methods=["post"])
+    def count(self, request):
+        data = self._valid(s.CountSerializer, request)
+        sku, warehouse = _sku(data["sku"]), _warehouse(request, data["warehouse"])
+
+        def create():
+            stock.count(
+                sku=sku,
+                warehouse=warehouse,
+                counted=data["counted"],
+                note=data["note"],
+                actor=_actor(request),
+            )
+            return self._level_response(sku, warehouse, status.HTTP_201_CREATED)
+
+        return idempotent_create(request, create)
+
+    @staticmethod
+    def _valid(serializer_class, request):
+        payload = serializer_class(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return payload.validated_data
+
+
+class ReservationView(APIView):
+    """Hold stock for a cart for N minutes; placing the order with the token turns the
+    hold into the order's allocation. Expired holds are released by Celery beat."""
+
+    permission_classes = [RequiresCapability]
+    required = {"post": (C.ORDER_CREATE, "reservations:write")}
+
+    @extend_schema(request=s.ReservationCreateSerializer, responses={201: s.ReservationSerializer})
+    def post(self, request):
+        payload = s.ReservationCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        codes = [item["sku"] for item in data["items"]]
+        skus = {sku.code: sku for sku in SKU.objects.filter(code__in=codes, active=True)}
+        unknown = {
+            f"items.{i}.sku": ["Unknown or inactive SKU."]
+            for i, code in enumerate(codes)
+            if code not in skus
+        }
+        if unknown:
+            raise ValidationFailed("Unknown SKUs.", fields=unknown)
+
+        def create():
+            token, rows = services.reserve(
+                items=[(skus[item["sku"]], item["quantity"]) for item in data["items"]],
+                minutes=data.get("minutes"),
+                country=data["country"].upper(),
+                reference=data["reference"],
+                actor=_actor(request),
+            )
+            return Response(_reservation_body(token, rows), status=status.HTTP_201_CREATED)
+
+        return idempotent_create(request, create)
+
+
+class ReservationDetailView(APIView):
+    permission_classes = [RequiresCapability]
+    required = {
+        "get": (C.ORDER_CREATE, "reservations:write"),
+        "delete": (C.ORDER_CREATE, "reservations:write"),
+    }
+
+    @extend_schema(responses=s.ReservationSerializer)
+    def get(self, request, token):
+        rows = list(Reservation.objects.filter(token=token).select_related("sku", "warehouse"))
+        if not rows:
+            raise NotFound("No hold with this token.")
+        return Response(_reservation_body(token, rows))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, token):
+        services.release_reservation(token=token, actor=_actor(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _reservation_body(token, rows):
+    return {
+        "token": token,
+        "expires_at": rows[0].expires_at,
+        "status": rows[0].status,
+        "items": [
+            {"sku": r.sku.code, "warehouse": r.warehouse.code, "quantity": r.quantity} for r in rows
+        ],
+        "total_units": sum(r.quantity for r in rows),
+    }

@@ -1,0 +1,42 @@
+"""Filters for the order list API (django-filter)."""
+
+import django_filters
+from django.db.models import Q
+
+from ..models import Order, OrderStatus
+
+
+class OrderFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices)
+    channel = django_filters.CharFilter(field_name="channel__code")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_before = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")
+    email = django_filters.CharFilter(field_name="email", lookup_expr="iexact")
+    sku = django_filters.CharFilter(
+        method="filter_sku", help_text="Orders with a line of this SKU."
+    )
+    external_id = django_filters.CharFilter(field_name="external_id")
+    q = django_filters.CharFilter(
+        method="search", help_text="Number, external id, email, customer or recipient name."
+    )
+
+    class Meta:
+        model = Order
+        fields = []
+
+    def filter_sku(self, queryset, name, value):
+        return queryset.filter(pk__in=Order.objects.filter(lines__sku_code=value).values("pk"))
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(number__iexact=value)
+            | Q(external_id=value)
+            | Q(email__icontains=value)
+            | Q(customer__name__icontains=value)
+            | Q(shipping_address__name__icontains=value)
+        )

@@ -1,0 +1,248 @@
+"""Order API shapes. Serializers check types and shape; the services own the rules."""
+
+from django.conf import settings
+from django_fsm import can_proceed
+from rest_framework import serializers
+
+from oms_site.api_fields import MoneyField, StrictCharField, StrictIntegerField
+
+from ..models import Order, OrderEvent, OrderLine, SalesChannel
+
+ORDER_ACTIONS = ("hold", "release", "cancel", "reroute", "ship", "deliver", "submit")
+_ACTION_TRANSITIONS = {
+    "hold": "hold",
+    "release": "release",
+    "cancel": "cancel",
+    "reroute": "unroute",
+    "ship": "mark_shipped",
+    "deliver": "mark_delivered",
+    "submit": "submit",
+}
+
+
+class AddressSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=200)
+    company = StrictCharField(max_length=200, required=False, allow_blank=True)
+    line1 = StrictCharField(max_length=200)
+    line2 = StrictCharField(max_length=200, required=False, allow_blank=True)
+    city = StrictCharField(max_length=100)
+    region = StrictCharField(max_length=100, required=False, allow_blank=True)
+    postal_code = StrictCharField(max_length=20, required=False, allow_blank=True)
+    country = StrictCharField(min_length=2, max_length=2, help_text="ISO 3166-1 alpha-2")
+    phone = StrictCharField(max_length=40, required=False, allow_blank=True)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        return super().to_internal_value(data)
+
+
+class CustomerInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    name = StrictCharField(max_length=200, required=False, allow_blank=True)
+    phone = StrictCharField(max_length=40, required=False, allow_blank=True)
+
+
+class LineInputSerializer(serializers.Serializer):
+    sku = StrictCharField(max_length=64)
+    quantity = StrictIntegerField(min_value=1, max_value=100_000)
+    unit_price = MoneyField(
+        required=False,
+        allow_null=True,
+        help_text="Defaults to the catalogue price in its currency.",
+    )
+    discount = MoneyField(required=False, default="0")
+    tax = MoneyField(required=False, default="0")
+
+
+class OrderCreateSerializer(serializers.Serializer):
+    channel = serializers.SlugField(max_length=40, help_text="Sales channel code.")
+    external_id = StrictCharField(
+        max_length=100,
+        required=False,
+        allow_null=True,
+        help_text="The order's id in its channel; unique per channel.",
+    )
+    currency = StrictCharField(
+        min_length=3,
+        max_length=3,
+        required=False,
+        help_text="ISO 4217; defaults to the channel's currency.",
+    )
+    customer = CustomerInputSerializer(required=False)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    shipping_address = AddressSerializer()
+    billing_address = AddressSerializer(required=False)
+    shipping_method = StrictCharField(max_length=100, required=False, allow_blank=True)
+    shipping_total = MoneyField(required=False, default="0")
+    grand_total = MoneyField(
+        required=False, help_text="Optional check: refused if it differs from ours."
+    )
+    lines = LineInputSerializer(
+        many=True, allow_empty=False, max_length=settings.OMS_MAX_ORDER_LINES
+    )
+    tags = serializers.ListField(
+        child=StrictCharField(max_length=50), max_length=20, required=False
+    )
+    notes = StrictCharField(max_length=2000, required=False, allow_blank=True)
+    reservation_token = StrictCharField(
+        max_length=64, required=False, help_text="A checkout hold to turn into allocation."
+    )
+    warehouse = serializers.SlugField(
+        max_length=20, required=False, help_text="Ship from this warehouse (manual routing)."
+    )
+    draft = serializers.BooleanField(required=False, default=False)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        return super().to_internal_value(data)
+
+
+class AllocationSerializer(serializers.Serializer):
+    warehouse = serializers.CharField(source="warehouse.code", default=None)
+    supplier = serializers.CharField(source="supplier.code", default=None)
+    quantity = serializers.IntegerField()
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="sku_code")
+    discount = serializers.DecimalField(source="discount_amount", max_digits=14, decimal_places=3)
+    tax = serializers.DecimalField(source="tax_amount", max_digits=14, decimal_places=3)
+    allocations = AllocationSerializer(many=True)
+
+    class Meta:
+        model = OrderLine
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "quantity",
+            "unit_price",
+            "discount",
+            "tax",
+            "line_total",
+            "quantity_allocated",
+            "quantity_shipped",
+            "quantity_returned",
+            "quantity_cancelled",
+            "allocations",
+        ]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    channel = serializers.CharField(source="channel.code")
+    customer = serializers.SerializerMethodField()
+    lines = OrderLineSerializer(many=True)
+    routing = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "number",
+            "channel",
+            "external_id",
+            "status",
+            "payment_status",
+            "currency",
+            "subtotal",
+            "discount_total",
+            "tax_total",
+            "shipping_total",
+            "grand_total",
+            "customer",
+            "email",
+            "shipping_address",
+            "billing_address",
+            "shipping_method",
+            "tags",
+            "hold_reason",
+            "notes",
+            "lines",
+            "routing",
+            "allowed_actions",
+            "placed_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_customer(self, order) -> dict | None:
+        if order.customer is None:
+            return None
+        return {"email": order.customer.email, "name": order.customer.name}
+
+    def get_routing(self, order) -> dict | None:
+        decision = order.routing_decision or {}
+        if not decision:
+            return None
+        return {
+            "decided_by": decision.get("decided_by"),
+            "explanation": decision.get("explanation"),
+            "candidates": decision.get("candidates", []),
+            "manual_warehouse": decision.get("manual_warehouse"),
+        }
+
+    def get_allowed_actions(self, order) -> list[str]:
+        """Transitions the order can take now (the caller's rights are checked on use)."""
+        return [
+            action
+            for action, method in _ACTION_TRANSITIONS.items()
+            if can_proceed(getattr(order, method))
+        ]
+
+
+class OrderEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_label")
+
+    class Meta:
+        model = OrderEvent
+        fields = [
+            "id",
+            "kind",
+            "from_status",
+            "to_status",
+            "message",
+            "details",
+            "actor",
+            "actor_kind",
+            "created_at",
+        ]
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=300)
+
+
+class OptionalReasonSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class ReleaseSerializer(serializers.Serializer):
+    note = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class RerouteSerializer(serializers.Serializer):
+    warehouse = serializers.SlugField(
+        max_length=20, required=False, help_text="Choose the warehouse by hand; omit for rules."
+    )
+
+
+class ShipSerializer(serializers.Serializer):
+    carrier = StrictCharField(max_length=60, required=False, allow_blank=True, default="")
+    tracking_number = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class NoteSerializer(serializers.Serializer):
+    text = StrictCharField(max_length=300)
+
+
+class SalesChannelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SalesChannel
+        fields = ["code", "name", "kind", "currency", "active"]

@@ -1,0 +1,242 @@
+"""The order API: create (idempotent), list, detail, events and transitions."""
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from inventory.models import Warehouse
+from oms_site.actors import Actor
+from oms_site.api_auth import RequiresCapability, request_api_key
+from oms_site.errors import NotFound, PermissionDenied
+from oms_site.idempotency import idempotent_create
+from oms_site.roles import Capability as C
+
+from .. import services
+from ..models import Allocation, Order, OrderLine, SalesChannel
+from . import serializers as s
+from .filters import OrderFilter
+
+READ = (C.ORDER_VIEW, "orders:read")
+WRITE_MANAGE = (C.ORDER_MANAGE, "orders:write")
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Retries with the same key and body return the first result.",
+)
+
+
+def _actor(request) -> Actor:
+    api_key = request_api_key(request)
+    return Actor.for_api_key(api_key) if api_key else Actor.for_user(request.user)
+
+
+def _warehouse(code):
+    if not code:
+        return None
+    warehouse = Warehouse.objects.filter(code=code).first()
+    if warehouse is None:
+        raise NotFound(f"Unknown warehouse '{code}'.", fields={"warehouse": ["Unknown."]})
+    return warehouse
+
+
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Orders from every channel. API keys see only the channels they are scoped to."""
+
+    permission_classes = [RequiresCapability]
+    required = {
+        "list": READ,
+        "retrieve": READ,
+        "events": READ,
+        "create": (C.ORDER_CREATE, "orders:write"),
+        "hold": WRITE_MANAGE,
+        "release": WRITE_MANAGE,
+        "cancel": WRITE_MANAGE,
+        "submit": WRITE_MANAGE,
+        "notes": WRITE_MANAGE,
+        "reroute": (C.ORDER_ROUTE, "orders:write"),
+        "ship": (C.ORDER_SHIP, "orders:write"),
+        "deliver": (C.ORDER_SHIP, "orders:write"),
+    }
+    serializer_class = s.OrderSerializer
+    filterset_class = OrderFilter
+    lookup_field = "number"
+    lookup_value_regex = "[A-Za-z0-9-]+"
+
+    def get_queryset(self):
+        queryset = Order.objects.select_related("channel", "customer").prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=OrderLine.objects.order_by("pk").prefetch_related(
+                    Prefetch(
+                        "allocations",
+                        queryset=Allocation.objects.select_related("warehouse", "supplier"),
+                    )
+                ),
+            )
+        )
+        api_key = request_api_key(self.request)
+        if api_key is not None and api_key.channel_codes:
+            queryset = queryset.filter(channel__code__in=api_key.channel_codes)
+        return queryset
+
+    def _order(self):
+        return get_object_or_404(self.get_queryset(), number=self.kwargs["number"])
+
+    def _respond(self, order, status_code=status.HTTP_200_OK):
+        fresh = self.get_queryset().get(pk=order.pk)
+        return Response(s.OrderSerializer(fresh).data, status=status_code)
+
+    @extend_schema(
+        request=s.OrderCreateSerializer,
+        responses={201: s.OrderSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+        description=(
+            "Create an order and route it. The same channel + external_id twice is refused "
+            "with 409 duplicate_external_id, naming the existing order."
+        ),
+    )
+    def create(self, request):
+        payload = s.OrderCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        channel = SalesChannel.objects.filter(code=data["channel"]).first()
+        if channel is None:
+            raise NotFound(
+                f"Unknown channel '{data['channel']}'.", fields={"channel": ["Unknown."]}
+            )
+        api_key = request_api_key(request)
+        if api_key is not None and not api_key.allows_channel(channel.code):
+            raise PermissionDenied(
+                f"This API key may not create orders in channel '{channel.code}'.",
+                fields={"channel": ["Not allowed for this key."]},
+            )
+        warehouse = _warehouse(data.get("warehouse"))
+
+        def create():
+            order = services.place_order(
+                channel=channel,
+                external_id=data.get("external_id"),
+                currency=data.get("currency"),
+                customer=data.get("customer"),
+                email=data.get("email", ""),
+                shipping_address=data["shipping_address"],
+                billing_address=data.get("billing_address"),
+                shipping_method=data.get("shipping_method", ""),
+                shipping_total=data.get("shipping_total") or 0,
+                expected_grand_total=data.get("grand_total"),
+                lines=[dict(line) for line in data["lines"]],
+                tags=data.get("tags", []),
+                notes=data.get("notes", ""),
+                reservation_token=data.get("reservation_token"),
+                warehouse=warehouse,
+                draft=data.get("draft", False),
+                actor=_actor(request),
+            )
+            return self._respond(order, status.HTTP_201_CREATED)
+
+        return idempotent_create(request, create)
+
+    @extend_schema(responses=s.OrderEventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def events(self, request, number=None):
+        order = self._order()
+        return Response(s.OrderEventSerializer(order.events.all(), many=True).data)
+
+    def _transition(self, request, serializer_class, run):
+        order = self._order()
+        payload = serializer_class(data=request.data)
+        payload.is_valid(raise_exception=True)
+        order = run(order, payload.validated_data, _actor(request))
+        return self._respond(order)
+
+    @extend_schema(request=s.ReasonSerializer, responses=s.OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def hold(self, request, number=None):
+        return self._transition(
+            request,
+            s.ReasonSerializer,
+            lambda o, d, a: services.hold_order(o, reason=d["reason"], actor=a),
+        )
+
+    @extend_schema(request=s.ReleaseSerializer, responses=s.OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def release(self, request, number=None):
+        return self._transition(
+            request,
+            s.ReleaseSerializer,
+            lambda o, d, a: services.release_order(o, note=d["note"], actor=a),
+        )
+
+    @extend_schema(request=s.OptionalReasonSerializer, responses=s.OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, number=None):
+        return self._transition(
+            request,
+            s.OptionalReasonSerializer,
+            lambda o, d, a: services.cancel_order(o, reason=d["reason"], actor=a),
+        )
+
+    @extend_schema(request=None, responses=s.OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, number=None):
+        return self._transition(
+            request,
+            s.OptionalReasonSerializer,
+            lambda o, d, a: services.submit_draft(o, actor=a),
+        )
+
+    @extend_schema(request=s.RerouteSerializer, responses=s.OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def reroute(self, request, number=None):
+        return self._transition(
+            request,
+            s.RerouteSerializer,
+            lambda o, d, a: services.reroute_order(
+                o, warehouse=_warehouse(d.get("warehouse")), actor=a
+            ),
+        )
+
+    @extend_schema(request=s.ShipSerializer, responses=s.OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def ship(self, request, number=None):
+        return self._transition(
+            request,
+            s.ShipSerializer,
+            lambda o, d, a: services.ship_order(
+                o, carrier=d["carrier"], tracking_number=d["tracking_number"], actor=a
+            ),
+        )
+
+    @extend_schema(request=None, responses=s.OrderSerializer)
+    @action(detail=True, methods=["post"])
+    def deliver(self, request, number=None):
+        return self._transition(
+            request,
+            s.OptionalReasonSerializer,
+            lambda o, d, a: services.deliver_order(o, actor=a),
+        )
+
+    @extend_schema(request=s.NoteSerializer, responses=s.OrderEventSerializer)
+    @action(detail=True, methods=["post"])
+    def notes(self, request, number=None):
+        order = self._order()
+        payload = s.NoteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        event = services.add_note(order, text=payload.validated_data["text"], actor=_actor(request))
+        return Response(s.OrderEventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+class SalesChannelViewSet(viewsets.ReadOnlyModelViewSet):
+    """The merchant's sales channels (read-only here; managed on the dashboard)."""
+
+    permission_classes = [RequiresCapability]
+    required = {"list": READ, "retrieve": READ}
+    serializer_class = s.SalesChannelSerializer
+    queryset = SalesChannel.objects.all()
+    lookup_field = "code"
+    pagination_class = None
