@@ -6,6 +6,7 @@ Status fields are django-fsm ``FSMField(protected=True)``: they change only thro
 """
 
 import secrets
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -83,6 +84,18 @@ class PaymentStatus(models.TextChoices):
 
 
 S = OrderStatus
+
+# SQLite computes decimal arithmetic in floating point (19.90 * 6 = 119.3999...), so the
+# "adds up" checks allow half of the smallest stored unit either way; PostgreSQL is exact.
+_ROUNDING_SLACK = Decimal("0.0005")
+
+
+def adds_up(field: str, expression) -> Q:
+    return Q(**{f"{field}__gte": expression - _ROUNDING_SLACK}) & Q(
+        **{f"{field}__lte": expression + _ROUNDING_SLACK}
+    )
+
+
 CANCELLABLE = [S.DRAFT, S.PENDING, S.ON_HOLD, S.BACKORDERED, S.ALLOCATED]
 OPEN_STATUSES = [S.PENDING, S.ON_HOLD, S.BACKORDERED, S.ALLOCATED, S.PARTIALLY_SHIPPED]
 
@@ -132,11 +145,9 @@ class Order(FSMModelMixin, models.Model):
             ),
             # Totals can't disagree with each other; the service makes them agree with lines.
             models.CheckConstraint(
-                condition=Q(
-                    grand_total=F("subtotal")
-                    - F("discount_total")
-                    + F("tax_total")
-                    + F("shipping_total")
+                condition=adds_up(
+                    "grand_total",
+                    F("subtotal") - F("discount_total") + F("tax_total") + F("shipping_total"),
                 ),
                 name="order_totals_add_up",
             ),
@@ -269,10 +280,9 @@ class OrderLine(models.Model):
                 name="line_allocated_within_quantity",
             ),
             models.CheckConstraint(
-                condition=Q(
-                    line_total=F("unit_price") * F("quantity")
-                    - F("discount_amount")
-                    + F("tax_amount")
+                condition=adds_up(
+                    "line_total",
+                    F("unit_price") * F("quantity") - F("discount_amount") + F("tax_amount"),
                 ),
                 name="line_total_adds_up",
             ),

@@ -111,3 +111,26 @@ def api(make_api_key):
 
 def pytest_configure(config):
     os.environ.setdefault("OMS_TESTING", "1")
+
+
+@pytest.fixture(autouse=True)
+def _stock_audit_after_each_test(request):
+    """After every database test, stock must still equal its ledger and allocations:
+    `oms_audit` is clean after each of the suite's scenarios."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or request.node.get_closest_marker("no_stock_audit"):
+        return
+    if hasattr(request.node, "rep_call") and request.node.rep_call.failed:
+        return
+    from orders.audit import audit_stock
+
+    mismatches = audit_stock()
+    assert not mismatches, "stock audit failed:\n" + "\n".join(map(str, mismatches))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

@@ -311,7 +311,9 @@ def place_order(
     )
     webhooks.publish("order.created", order_payload(order))
     if not draft:
-        _submit(order, actor=actor, reservation_token=reservation_token, warehouse=warehouse)
+        order = _submit(
+            order, actor=actor, reservation_token=reservation_token, warehouse=warehouse
+        )
     return order
 
 
