@@ -1,6 +1,7 @@
 """Webhook tasks. Both are idempotent: a delivery that is done or not yet due is skipped."""
 
 from celery import shared_task
+from django.utils import timezone
 
 from . import webhooks
 
@@ -9,10 +10,8 @@ from . import webhooks
 def deliver_webhook(delivery_id: int) -> None:
     """Make one attempt at a delivery. Retries are scheduled with backoff by the row's
     ``next_attempt_at``; a countdown task is sent too so a retry need not wait for beat."""
-    delivery = webhooks.attempt_delivery(delivery_id)
-    if delivery is not None and delivery.status == delivery.Status.RETRYING:
-        from django.utils import timezone
-
+    delivery, attempted = webhooks.attempt_delivery(delivery_id)
+    if attempted and delivery.status == delivery.Status.RETRYING:
         countdown = max((delivery.next_attempt_at - timezone.now()).total_seconds(), 0)
         deliver_webhook.apply_async((delivery_id,), countdown=countdown)
 

@@ -85,10 +85,11 @@ def backoff_seconds(attempt_count: int) -> int:
     return int(base * random.uniform(0.8, 1.2))
 
 
-def attempt_delivery(delivery_id: int) -> WebhookDelivery | None:
-    """Make one attempt if the delivery is due. Safe to call twice: a delivery that has
-    succeeded, failed for good or is not yet due is left alone, and the row lock keeps two
-    workers from sending the same attempt."""
+def attempt_delivery(delivery_id: int) -> tuple[WebhookDelivery | None, bool]:
+    """Make one attempt if the delivery is due; returns (delivery, whether it was sent).
+
+    Safe to call twice: a delivery that has succeeded, failed for good or is not yet due
+    is left alone, and the row lock keeps two workers from sending the same attempt."""
     with transaction.atomic():
         delivery = (
             WebhookDelivery.objects.select_for_update()
@@ -100,9 +101,9 @@ def attempt_delivery(delivery_id: int) -> WebhookDelivery | None:
             WebhookDelivery.Status.SUCCEEDED,
             WebhookDelivery.Status.FAILED,
         ):
-            return delivery
+            return delivery, False
         if delivery.next_attempt_at and delivery.next_attempt_at > timezone.now():
-            return delivery
+            return delivery, False
         # Claim the attempt: push next_attempt_at out so beat does not pick it up meanwhile.
         delivery.next_attempt_at = timezone.now() + timedelta(
             seconds=settings.OMS_WEBHOOK_TIMEOUT_SECONDS * 3
@@ -166,7 +167,7 @@ def attempt_delivery(delivery_id: int) -> WebhookDelivery | None:
                 seconds=backoff_seconds(delivery.attempt_count)
             )
         delivery.save()
-    return delivery
+    return delivery, True
 
 
 def redeliver(delivery: WebhookDelivery) -> WebhookDelivery:

@@ -1,0 +1,147 @@
+"""Outgoing webhooks: outbox in the transaction, signed delivery, retries, redelivery."""
+
+import json
+import time
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from oms_site import webhooks
+from oms_site.models import OutboxEvent, WebhookDelivery, WebhookSubscription
+from oms_site.tasks import dispatch_due_webhooks
+
+from ..stub_http import StubServer
+
+pytestmark = pytest.mark.django_db
+
+
+def subscribe(url, event_types=(), secret="s3cret"):
+    return WebhookSubscription.objects.create(
+        name="shop", url=url, secret=secret, event_types=list(event_types)
+    )
+
+
+def test_delivery_is_signed_with_hmac_sha256(django_capture_on_commit_callbacks):
+    with StubServer([200]) as stub:
+        subscribe(stub.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            webhooks.publish("order.created", {"number": "SO-1"})
+        assert len(stub.requests) == 1
+        request = stub.requests[0]
+    header = request["headers"]["X-OMS-Signature"]
+    assert webhooks.verify_signature("s3cret", header, request["body"])
+    assert not webhooks.verify_signature("wrong", header, request["body"])
+    assert not webhooks.verify_signature("s3cret", header, request["body"] + b" ")
+    body = json.loads(request["body"])
+    assert body["type"] == "order.created" and body["data"] == {"number": "SO-1"}
+    assert request["headers"]["X-OMS-Event"] == "order.created"
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "succeeded" and delivery.attempt_count == 1
+    assert delivery.attempts.get().status_code == 200
+
+
+def test_signature_with_a_stale_timestamp_is_refused():
+    body = b"{}"
+    old = webhooks.sign("k", int(time.time()) - 3600, body)
+    assert not webhooks.verify_signature("k", old, body)
+
+
+def test_failed_delivery_is_retried_with_backoff_and_every_attempt_logged(
+    django_capture_on_commit_callbacks,
+):
+    with StubServer([500, 503, 200]) as stub:
+        subscribe(stub.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            webhooks.publish("order.created", {"n": 1})
+        delivery = WebhookDelivery.objects.get()
+        assert delivery.status == "retrying"
+        assert delivery.attempt_count == 1 and delivery.last_status_code == 500
+        wait = (delivery.next_attempt_at - timezone.now()).total_seconds()
+        assert 20 <= wait <= 40  # first backoff: 30 s with jitter
+
+        # Not due yet: running the dispatcher sends nothing.
+        dispatch_due_webhooks()
+        assert len(stub.requests) == 1
+
+        for expected_status in ("retrying", "succeeded"):
+            WebhookDelivery.objects.update(next_attempt_at=timezone.now())
+            dispatch_due_webhooks()
+            delivery.refresh_from_db()
+            assert delivery.status == expected_status
+        assert len(stub.requests) == 3
+        assert [a.status_code for a in delivery.attempts.all()] == [500, 503, 200]
+
+
+def test_backoff_grows_exponentially():
+    assert 24 <= webhooks.backoff_seconds(1) <= 36
+    assert 48 <= webhooks.backoff_seconds(2) <= 72
+    assert 192 <= webhooks.backoff_seconds(4) <= 288
+    assert webhooks.backoff_seconds(30) <= webhooks.MAX_BACKOFF_SECONDS * 1.2
+
+
+def test_delivery_gives_up_after_max_attempts(settings, django_capture_on_commit_callbacks):
+    settings.OMS_WEBHOOK_MAX_ATTEMPTS = 2
+    with StubServer([500]) as stub:
+        subscribe(stub.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            webhooks.publish("order.created", {})
+        WebhookDelivery.objects.update(next_attempt_at=timezone.now())
+        dispatch_due_webhooks()
+        delivery = WebhookDelivery.objects.get()
+        assert delivery.status == "failed" and delivery.next_attempt_at is None
+        dispatch_due_webhooks()
+        assert len(stub.requests) == 2
+
+
+def test_unreachable_endpoint_is_logged_as_an_error(django_capture_on_commit_callbacks):
+    subscribe("http://127.0.0.1:9/nothing-listens-here")
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks.publish("order.created", {})
+    attempt = WebhookDelivery.objects.get().attempts.get()
+    assert attempt.status_code is None and "Error" in attempt.error
+
+
+def test_redeliver_sends_again(settings, django_capture_on_commit_callbacks):
+    settings.OMS_WEBHOOK_MAX_ATTEMPTS = 1
+    with StubServer([500, 200]) as stub:
+        subscribe(stub.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            webhooks.publish("order.created", {})
+        delivery = WebhookDelivery.objects.get()
+        assert delivery.status == "failed"
+        with django_capture_on_commit_callbacks(execute=True):
+            webhooks.redeliver(delivery)
+        delivery.refresh_from_db()
+        assert delivery.status == "succeeded"
+        assert len(stub.requests) == 2
+
+
+def test_rolled_back_work_sends_nothing():
+    subscribe("http://127.0.0.1:9/")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        webhooks.publish("order.created", {})
+        raise RuntimeError("the order failed")
+    assert OutboxEvent.objects.count() == 0
+    assert WebhookDelivery.objects.count() == 0
+
+
+def test_only_subscribed_event_types_are_delivered():
+    subscribe("http://127.0.0.1:9/", event_types=["order.cancelled"])
+    webhooks.publish("order.created", {})
+    assert WebhookDelivery.objects.count() == 0
+    webhooks.publish("order.cancelled", {})
+    assert WebhookDelivery.objects.count() == 1
+
+
+def test_order_changes_publish_events(api, channel, warehouse, sku):
+    from ..factories import stock
+    from ..helpers import order_payload
+
+    stock(sku, warehouse, 5)
+    number = api.post("/api/v1/orders/", order_payload(), format="json").json()["number"]
+    api.post(f"/api/v1/orders/{number}/cancel/", {}, format="json")
+    types = list(OutboxEvent.objects.values_list("event_type", flat=True).order_by("id"))
+    assert types[0] == "order.created"
+    assert "order.routed" in types
+    assert types[-2:] == ["order.status_changed", "order.cancelled"]
