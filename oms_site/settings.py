@@ -6,6 +6,7 @@ transport, both under ``var/``, so ``make run`` needs no server. Production sets
 ``DEBUG=false`` and ``ALLOWED_HOSTS``.
 """
 
+import sys
 from pathlib import Path
 
 import environ
@@ -181,9 +182,16 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+# Tests get their own queue folder so they never meet a running `make run`'s messages.
+TESTING = "pytest" in sys.modules
+CELERY_FILESYSTEM_DIR = Path(
+    env.str(
+        "CELERY_FILESYSTEM_DIR", default=str(VAR_DIR / ("test-celery" if TESTING else "celery"))
+    )
+)
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _queue_dir = VAR_DIR / "celery" / "queue"
-    _processed_dir = VAR_DIR / "celery" / "processed"
+    _queue_dir = CELERY_FILESYSTEM_DIR / "queue"
+    _processed_dir = CELERY_FILESYSTEM_DIR / "processed"
     _queue_dir.mkdir(parents=True, exist_ok=True)
     _processed_dir.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
