@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from oms_site import webhooks
 from oms_site.actors import Actor
 from oms_site.errors import InsufficientStock, ValidationFailed
 
@@ -22,7 +23,11 @@ from .signals import stock_arrived
 
 def stock_for_update() -> QuerySet:
     """The one locking queryset: only StockLevel rows, always in primary-key order."""
-    return StockLevel.objects.select_for_update(of=("self",)).order_by("pk")
+    return (
+        StockLevel.objects.select_for_update(of=("self",))
+        .select_related("sku", "warehouse")
+        .order_by("pk")
+    )
 
 
 def lock_levels_for_skus(sku_ids) -> list[StockLevel]:
@@ -83,6 +88,21 @@ def apply_change(
     StockLevel.objects.filter(pk=level.pk).update(
         on_hand=new_on_hand, allocated=new_allocated, updated_at=level.updated_at
     )
+    if change.on_hand:
+        # Shops and marketplaces listen for on-hand changes; allocations show up in
+        # /api/v1/stock/availability/ and in the order events instead.
+        webhooks.publish(
+            "stock.changed",
+            {
+                "sku": level.sku.code,
+                "warehouse": level.warehouse.code,
+                "on_hand": new_on_hand,
+                "allocated": new_allocated,
+                "safety_stock": level.safety_stock,
+                "sellable": max(new_on_hand - new_allocated - level.safety_stock, 0),
+                "reason": reason,
+            },
+        )
     return StockMovement.objects.create(
         sku_id=level.sku_id,
         warehouse_id=level.warehouse_id,

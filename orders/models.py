@@ -15,6 +15,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from inventory.models import SKU, Supplier, Warehouse
 from oms_site.money import CURRENCY_CHOICES
+from oms_site.roles import Capability, user_can
 
 
 class SalesChannel(models.Model):
@@ -88,6 +89,33 @@ S = OrderStatus
 # SQLite computes decimal arithmetic in floating point (19.90 * 6 = 119.3999...), so the
 # "adds up" checks allow half of the smallest stored unit either way; PostgreSQL is exact.
 _ROUNDING_SLACK = Decimal("0.0005")
+
+
+def _may(capability):
+    """A django-fsm transition permission: the user's role must allow ``capability``."""
+
+    def check(instance, user) -> bool:
+        return user_can(user, capability)
+
+    return check
+
+
+def _nothing_left_to_allocate(order) -> bool:
+    """Condition of mark_allocated: every unit is allocated, shipped or cancelled."""
+    if order.pk is None:
+        return True
+    return not order.lines.filter(
+        quantity__gt=F("quantity_allocated") + F("quantity_shipped") + F("quantity_cancelled")
+    ).exists()
+
+
+def _nothing_left_to_ship(order) -> bool:
+    """Condition of mark_shipped: no unit waits to be shipped."""
+    if order.pk is None:
+        return True
+    return not order.lines.filter(
+        quantity__gt=F("quantity_shipped") + F("quantity_cancelled")
+    ).exists()
 
 
 def adds_up(field: str, expression) -> Q:
@@ -167,19 +195,33 @@ class Order(FSMModelMixin, models.Model):
 
     # --- transitions: whether; the services do the work ---
 
-    @transition(field=status, source=S.DRAFT, target=S.PENDING)
+    @transition(
+        field=status, source=S.DRAFT, target=S.PENDING, permission=_may(Capability.ORDER_MANAGE)
+    )
     def submit(self):
         """A draft is placed."""
 
-    @transition(field=status, source=[S.PENDING, S.BACKORDERED, S.ALLOCATED], target=S.ON_HOLD)
+    @transition(
+        field=status,
+        source=[S.PENDING, S.BACKORDERED, S.ALLOCATED],
+        target=S.ON_HOLD,
+        permission=_may(Capability.ORDER_MANAGE),
+    )
     def hold(self, reason: str):
         self.hold_reason = reason
 
-    @transition(field=status, source=S.ON_HOLD, target=S.PENDING)
+    @transition(
+        field=status, source=S.ON_HOLD, target=S.PENDING, permission=_may(Capability.ORDER_MANAGE)
+    )
     def release(self):
         self.hold_reason = ""
 
-    @transition(field=status, source=[S.PENDING, S.BACKORDERED], target=S.ALLOCATED)
+    @transition(
+        field=status,
+        source=[S.PENDING, S.BACKORDERED],
+        target=S.ALLOCATED,
+        conditions=[_nothing_left_to_allocate],
+    )
     def mark_allocated(self):
         """Every unit is allocated (or drop-shipped)."""
 
@@ -187,19 +229,37 @@ class Order(FSMModelMixin, models.Model):
     def mark_backordered(self):
         """Some units wait for stock."""
 
-    @transition(field=status, source=[S.ALLOCATED, S.BACKORDERED], target=S.PENDING)
+    @transition(
+        field=status,
+        source=[S.ALLOCATED, S.BACKORDERED],
+        target=S.PENDING,
+        permission=_may(Capability.ORDER_ROUTE),
+    )
     def unroute(self):
         """Allocations are given back so the order can be routed again."""
 
-    @transition(field=status, source=[S.ALLOCATED, S.PARTIALLY_SHIPPED], target=S.PARTIALLY_SHIPPED)
+    @transition(
+        field=status,
+        source=[S.ALLOCATED, S.PARTIALLY_SHIPPED],
+        target=S.PARTIALLY_SHIPPED,
+        permission=_may(Capability.ORDER_SHIP),
+    )
     def mark_partially_shipped(self):
         pass
 
-    @transition(field=status, source=[S.ALLOCATED, S.PARTIALLY_SHIPPED], target=S.SHIPPED)
+    @transition(
+        field=status,
+        source=[S.ALLOCATED, S.PARTIALLY_SHIPPED],
+        target=S.SHIPPED,
+        permission=_may(Capability.ORDER_SHIP),
+        conditions=[_nothing_left_to_ship],
+    )
     def mark_shipped(self):
         pass
 
-    @transition(field=status, source=S.SHIPPED, target=S.DELIVERED)
+    @transition(
+        field=status, source=S.SHIPPED, target=S.DELIVERED, permission=_may(Capability.ORDER_SHIP)
+    )
     def mark_delivered(self):
         pass
 
@@ -213,7 +273,12 @@ class Order(FSMModelMixin, models.Model):
     def mark_returned(self):
         pass
 
-    @transition(field=status, source=CANCELLABLE, target=S.CANCELLED)
+    @transition(
+        field=status,
+        source=CANCELLABLE,
+        target=S.CANCELLED,
+        permission=_may(Capability.ORDER_MANAGE),
+    )
     def cancel(self, reason: str = ""):
         if reason:
             self.hold_reason = ""

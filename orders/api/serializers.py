@@ -14,7 +14,7 @@ _ACTION_TRANSITIONS = {
     "release": "release",
     "cancel": "cancel",
     "reroute": "unroute",
-    "ship": "mark_shipped",
+    "ship": "mark_partially_shipped",
     "deliver": "mark_delivered",
     "submit": "submit",
 }
@@ -193,7 +193,7 @@ class OrderSerializer(serializers.ModelSerializer):
         return [
             action
             for action, method in _ACTION_TRANSITIONS.items()
-            if can_proceed(getattr(order, method))
+            if can_proceed(getattr(order, method), check_conditions=False)
         ]
 
 
