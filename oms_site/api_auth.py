@@ -9,6 +9,7 @@ and checked by role.
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 from rest_framework_api_key.permissions import KeyParser
 
@@ -88,3 +89,18 @@ class RequiresCapability(permissions.BasePermission):
         if api_key is not None:
             return scope is not None and api_key.has_scope(scope)
         return capability is not None and user_can(request.user, capability)
+
+
+class ApiKeySchema(OpenApiAuthenticationExtension):
+    """Documents the Api-Key header in the OpenAPI schema."""
+
+    target_class = "oms_site.api_auth.ApiKeyAuthentication"
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <prefix>.<secret>` — create keys on the Settings page.",
+        }
