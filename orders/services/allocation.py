@@ -101,7 +101,6 @@ def _apply(order, lines, levels, decision, *, actor):
         line = lines_by_id[assignment.line_key]
         if assignment.warehouse_id is not None:
             level = by_pair[(assignment.sku_id, assignment.warehouse_id)]
-            level.sku = line.sku
             stock.allocate_locked(
                 level, assignment.quantity, reference=_reference(order), actor=actor
             )
