@@ -12,7 +12,6 @@ from oms_site.errors import InsufficientStock, NotFound, ValidationFailed
 
 from . import routing, stock
 from .models import (
-    SKU,
     MovementReason,
     Reservation,
     RoutingRule,
@@ -46,7 +45,9 @@ def routing_config(config: RoutingSettings | None = None) -> routing.RoutingConf
     )
 
 
-def snapshot_from_levels(levels, *, respect_safety_stock: bool, sku_ids) -> routing.StockSnapshot:
+def snapshot_from_levels(levels, *, respect_safety_stock: bool, skus) -> routing.StockSnapshot:
+    """What routing may use: locked levels (minus safety stock when the merchant keeps it
+    back), the warehouses, and which of ``skus`` (loaded with their supplier) drop-ship."""
     available = {}
     for level in levels:
         units = level.on_hand - level.allocated
@@ -55,9 +56,8 @@ def snapshot_from_levels(levels, *, respect_safety_stock: bool, sku_ids) -> rout
         available[(level.warehouse_id, level.sku_id)] = max(units, 0)
     dropship = {
         sku.pk: (sku.supplier_id, sku.supplier.code)
-        for sku in SKU.objects.filter(pk__in=sku_ids, supplier__drop_ships=True).select_related(
-            "supplier"
-        )
+        for sku in skus
+        if sku.supplier_id and sku.supplier.drop_ships
     }
     return routing.StockSnapshot(
         available=available, warehouses=warehouse_infos(), dropship_suppliers=dropship

@@ -63,8 +63,8 @@ def publish(event_type: str, payload: dict) -> OutboxEvent:
         if sub.wants(event_type)
     ]
     if deliveries:
-        WebhookDelivery.objects.bulk_create(deliveries)
-        ids = [d.pk for d in WebhookDelivery.objects.filter(event=event).only("pk")]
+        WebhookDelivery.objects.bulk_create(deliveries)  # sets pks (RETURNING)
+        ids = [d.pk for d in deliveries]
         transaction.on_commit(lambda: _enqueue(ids))
     return event
 

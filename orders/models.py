@@ -280,8 +280,8 @@ class Order(FSMModelMixin, models.Model):
         permission=_may(Capability.ORDER_MANAGE),
     )
     def cancel(self, reason: str = ""):
-        if reason:
-            self.hold_reason = ""
+        """The reason goes into the event trail; a pending hold reason no longer applies."""
+        self.hold_reason = ""
 
     # --- payment status ---
 

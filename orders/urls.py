@@ -1,2 +1,21 @@
+"""Order pages: /orders/."""
+
+from django.urls import path
+
+from . import views
+
 app_name = "orders"
-urlpatterns = []
+
+urlpatterns = [
+    path("", views.order_list, name="list"),
+    path("new/", views.order_create, name="create"),
+    path("<str:number>/", views.order_detail, name="detail"),
+    path("<str:number>/hold/", views.order_hold, name="hold"),
+    path("<str:number>/release/", views.order_release, name="release"),
+    path("<str:number>/cancel/", views.order_cancel, name="cancel"),
+    path("<str:number>/reroute/", views.order_reroute, name="reroute"),
+    path("<str:number>/ship/", views.order_ship, name="ship"),
+    path("<str:number>/deliver/", views.order_deliver, name="deliver"),
+    path("<str:number>/submit/", views.order_submit, name="submit"),
+    path("<str:number>/note/", views.order_note, name="note"),
+]

@@ -49,12 +49,15 @@ def record_converted_hold(order, lines, converted, *, actor):
     )
 
 
-def allocate_order(order, *, actor: Actor, manual_warehouse: Warehouse | None = None) -> Order:
+def allocate_order(
+    order, *, actor: Actor, manual_warehouse: Warehouse | None = None, announce: bool = True
+) -> Order:
     """Route the order's open units and allocate them; the rest is backordered.
 
-    The caller may pass an order it has locked; otherwise it is locked here.
+    Always runs inside a caller's transaction (it joins it; no savepoint). The order is
+    locked here if the caller has not locked it already.
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         order = lock_order(order)
         if order.status not in (OrderStatus.PENDING, OrderStatus.BACKORDERED):
             raise TransitionNotAllowed(
@@ -62,7 +65,8 @@ def allocate_order(order, *, actor: Actor, manual_warehouse: Warehouse | None = 
                 "backordered orders are routed.",
                 fields={"status": [f"Not allowed from {order.status}."]},
             )
-        lines = [line for line in order.lines.all() if line.quantity_open > 0]
+        all_lines = list(order.lines.select_related("sku__supplier"))
+        lines = [line for line in all_lines if line.quantity_open > 0]
         decision = None
         if lines:
             config = RoutingSettings.current()
@@ -70,7 +74,7 @@ def allocate_order(order, *, actor: Actor, manual_warehouse: Warehouse | None = 
             snapshot = inventory_services.snapshot_from_levels(
                 levels,
                 respect_safety_stock=config.respect_safety_stock,
-                sku_ids=[line.sku_id for line in lines],
+                skus=[line.sku for line in lines],
             )
             decision = routing.route(
                 [routing.RouteLine(line.pk, line.sku_id, line.quantity_open) for line in lines],
@@ -82,14 +86,21 @@ def allocate_order(order, *, actor: Actor, manual_warehouse: Warehouse | None = 
                 manual_warehouse_id=manual_warehouse.pk if manual_warehouse else None,
             )
             _apply(order, lines, levels, decision, actor=actor)
-        fully_allocated = all(line.quantity_open == 0 for line in order.lines.all())
+        fully_allocated = all(line.quantity_open == 0 for line in all_lines)
         previous = order.status
         if fully_allocated:
-            run_transition(order, "mark_allocated", actor=actor)
+            run_transition(order, "mark_allocated", actor=actor, announce=announce)
         elif previous != OrderStatus.BACKORDERED:
-            run_transition(order, "mark_backordered", actor=actor)
+            run_transition(order, "mark_backordered", actor=actor, announce=announce)
         if decision is not None and (decision.assignments or previous != order.status):
-            _record_decision(order, decision, actor=actor, manual=manual_warehouse)
+            _record_decision(
+                order,
+                decision,
+                snapshot,
+                actor=actor,
+                manual=manual_warehouse,
+                announce=announce,
+            )
         return order
 
 
@@ -119,8 +130,8 @@ def _apply(order, lines, levels, decision, *, actor):
         OrderLine.objects.bulk_update(list(changed.values()), ["quantity_allocated"])
 
 
-def _record_decision(order, decision, *, actor, manual):
-    codes = dict(Warehouse.objects.values_list("pk", "code"))
+def _record_decision(order, decision, snapshot, *, actor, manual, announce):
+    codes = {wh.id: wh.code for wh in snapshot.warehouses}
     details = decision.as_dict()
     for entry in details["assignments"]:
         entry["warehouse"] = codes.get(entry["warehouse_id"])
@@ -135,7 +146,8 @@ def _record_decision(order, decision, *, actor, manual):
         message=decision.explanation,
         details=details,
     )
-    webhooks.publish("order.routed", order_payload(order) | {"decided_by": decision.decided_by})
+    if announce:
+        webhooks.publish("order.routed", order_payload(order) | {"decided_by": decision.decided_by})
 
 
 def release_allocations(order, *, actor: Actor) -> int:

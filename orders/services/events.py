@@ -56,16 +56,28 @@ def ensure_allowed(order, method_name: str) -> None:
 
 
 def run_transition(
-    order, method_name: str, *, actor: Actor, message="", details=None, args=(), kwargs=None
+    order,
+    method_name: str,
+    *,
+    actor: Actor,
+    message="",
+    details=None,
+    args=(),
+    kwargs=None,
+    announce=True,
 ):
-    """Call a transition, save, write the event and the webhook — one transaction."""
+    """Call a transition, save, write the event and the webhook — one transaction.
+
+    ``announce=False`` keeps the webhook back (placement sends one order.created with the
+    final state instead of a burst of intermediate changes); the event is always written.
+    """
     from_status = order.status
     method = getattr(order, method_name)
     try:
         method(*args, **(kwargs or {}))
     except FSMTransitionNotAllowed:
         raise _not_allowed(order, method_name)
-    order.save()
+    order.save(update_fields=["status", "hold_reason", "placed_at", "updated_at"])
     if order.status != from_status or message:
         record_event(
             order,
@@ -76,7 +88,7 @@ def run_transition(
             message=message,
             details=details,
         )
-    if order.status != from_status:
+    if announce and order.status != from_status:
         payload = order_payload(order) | {"from_status": from_status}
         webhooks.publish("order.status_changed", payload)
         if order.status == OrderStatus.CANCELLED:

@@ -12,22 +12,22 @@ from .allocation import allocate_order, release_allocations
 from .events import ensure_allowed, lock_order, record_event, run_transition
 
 
-def _reason(reason: str, field="reason") -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("Give a reason.", fields={field: ["Required."]})
-    if len(reason) > 300:
+def _required_text(text: str, *, field="reason", what="a reason") -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed(f"Give {what}.", fields={field: ["Required."]})
+    if len(text) > 300:
         raise ValidationFailed(
-            "The reason is too long.", fields={field: ["At most 300 characters."]}
+            f"{what.capitalize()} is too long.", fields={field: ["At most 300 characters."]}
         )
-    return reason
+    return text
 
 
 @transaction.atomic
 def hold_order(order, *, reason: str, actor: Actor) -> Order:
     """Stop an order from going to the warehouse until a person releases it.
     Allocations are kept, so the stock stays promised to it."""
-    reason = _reason(reason)
+    reason = _required_text(reason)
     order = lock_order(order)
     return run_transition(order, "hold", actor=actor, args=(reason,), message=f"Held: {reason}")
 
@@ -112,6 +112,6 @@ def deliver_order(order, *, actor: Actor) -> Order:
 
 @transaction.atomic
 def add_note(order, *, text: str, actor: Actor) -> OrderEvent:
-    text = _reason(text, field="text")
+    text = _required_text(text, field="text", what="the note's text")
     order = lock_order(order)
     return record_event(order, kind=OrderEvent.Kind.NOTE, actor=actor, message=text)

@@ -16,7 +16,7 @@ from oms_site.errors import Conflict, ValidationFailed
 from oms_site.money import convert_to_base, quantize, to_decimal, validate_currency
 
 from ..models import Customer, HoldRule, Order, OrderEvent, OrderLine
-from .allocation import allocate_order
+from .allocation import allocate_order, record_converted_hold
 from .events import lock_order, order_payload, record_event, run_transition
 
 ADDRESS_FIELDS = {
@@ -309,16 +309,21 @@ def place_order(
         message=f"Created from {channel.name}" + (f" ({external_id})" if external_id else ""),
         details={"lines": len(order_lines), "grand_total": str(grand_total), "currency": currency},
     )
-    webhooks.publish("order.created", order_payload(order))
     if not draft:
         order = _submit(
-            order, actor=actor, reservation_token=reservation_token, warehouse=warehouse
+            order,
+            actor=actor,
+            reservation_token=reservation_token,
+            warehouse=warehouse,
+            announce=False,
         )
+    # One webhook for the new order, in the state placement left it (allocated, held...).
+    webhooks.publish("order.created", order_payload(order))
     return order
 
 
-def _submit(order, *, actor, reservation_token=None, warehouse=None):
-    run_transition(order, "submit", actor=actor)
+def _submit(order, *, actor, reservation_token=None, warehouse=None, announce=True):
+    run_transition(order, "submit", actor=actor, announce=announce)
     reasons = hold_reasons(order)
     if reservation_token:
         lines = list(order.lines.all())
@@ -331,8 +336,6 @@ def _submit(order, *, actor, reservation_token=None, warehouse=None):
             reference=f"order:{order.number}",
             actor=actor,
         )
-        from .allocation import record_converted_hold
-
         record_converted_hold(order, lines, converted, actor=actor)
     if reasons:
         run_transition(
@@ -341,9 +344,10 @@ def _submit(order, *, actor, reservation_token=None, warehouse=None):
             actor=actor,
             args=(" ".join(reasons),),
             message="Held by pre-fulfillment checks: " + " ".join(reasons),
+            announce=announce,
         )
         return order
-    return allocate_order(order, actor=actor, manual_warehouse=warehouse)
+    return allocate_order(order, actor=actor, manual_warehouse=warehouse, announce=announce)
 
 
 @transaction.atomic

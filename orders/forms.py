@@ -1,0 +1,210 @@
+"""Forms of the order pages. They parse what a person typed; the services decide whether
+it makes an order (and say why not, which ``attach_domain_errors`` puts beside the fields)."""
+
+import re
+
+from django import forms
+from django_countries import countries
+
+from inventory.models import Warehouse
+from oms_site.errors import ValidationFailed
+from oms_site.money import CURRENCY_CHOICES
+
+from .models import OrderStatus, SalesChannel
+
+MAX_LINES = 10
+VISIBLE_LINES = 3  # the rest sit in a "More lines" fold, open when used
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class OrderFilterForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Number, external id, email, name, SKU"}
+        ),
+    )
+    status = forms.ChoiceField(choices=[("", "Any status"), *OrderStatus.choices], required=False)
+    channel = forms.ModelChoiceField(
+        queryset=SalesChannel.objects.only("code", "name").order_by("name"),
+        to_field_name="code",
+        required=False,
+        empty_label="Any channel",
+    )
+    created_from = forms.DateField(label="Created from", required=False, widget=DateInput)
+    created_to = forms.DateField(label="Created to", required=False, widget=DateInput)
+
+    def filters(self) -> dict:
+        """The valid filters (an invalid one is shown as an error and ignored)."""
+        self.is_valid()
+        return {key: value for key, value in self.cleaned_data.items() if value not in ("", None)}
+
+
+# --- actions on one order -----------------------------------------------------------------
+
+
+class HoldForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=300)
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=300)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(required=False, max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ShipForm(forms.Form):
+    carrier = forms.CharField(required=False, max_length=50)
+    tracking_number = forms.CharField(required=False, max_length=100)
+
+
+class RerouteForm(forms.Form):
+    warehouse = forms.ModelChoiceField(
+        queryset=Warehouse.objects.all(),
+        required=False,
+        to_field_name="code",
+        empty_label="By the routing rules",
+    )
+
+
+# --- a new order ----------------------------------------------------------------------------
+
+
+def _country_choices():
+    return [("", "Choose a country"), *((code, name) for code, name in countries)]
+
+
+class OrderForm(forms.Form):
+    channel = forms.ModelChoiceField(
+        queryset=SalesChannel.objects.filter(active=True).order_by("name"), empty_label=None
+    )
+    currency = forms.ChoiceField(
+        choices=[("", "The channel's currency"), *CURRENCY_CHOICES], required=False
+    )
+    customer_email = forms.EmailField(label="Customer email", required=False)
+    customer_name = forms.CharField(label="Customer name", required=False, max_length=200)
+    ship_name = forms.CharField(label="Name", max_length=200)
+    line1 = forms.CharField(label="Address line 1", max_length=200)
+    line2 = forms.CharField(label="Address line 2", required=False, max_length=200)
+    city = forms.CharField(max_length=100)
+    postal_code = forms.CharField(label="Postal code", required=False, max_length=20)
+    country = forms.ChoiceField(choices=_country_choices)
+    shipping_total = forms.DecimalField(
+        label="Shipping", required=False, max_digits=14, decimal_places=3, initial=0
+    )
+    warehouse = forms.ModelChoiceField(
+        queryset=Warehouse.objects.filter(active=True),
+        required=False,
+        empty_label="Route by the rules",
+        help_text="Pick a warehouse to route the order there by hand.",
+    )
+    draft = forms.BooleanField(
+        label="Save as draft", required=False, help_text="A draft is not routed until submitted."
+    )
+
+    # Where the service's field names land on this page.
+    SERVICE_FIELDS = {
+        "channel": "channel",
+        "currency": "currency",
+        "email": "customer_email",
+        "shipping_total": "shipping_total",
+        "warehouse": "warehouse",
+        "shipping_address.name": "ship_name",
+        "shipping_address.line1": "line1",
+        "shipping_address.line2": "line2",
+        "shipping_address.city": "city",
+        "shipping_address.postal_code": "postal_code",
+        "shipping_address.country": "country",
+    }
+
+    def place_order_arguments(self, formset) -> tuple[dict, list]:
+        """Keyword arguments for ``place_order`` and the line forms in the order sent."""
+        data = self.cleaned_data
+        line_forms = [form for form in formset.forms if form.is_used()]
+        lines = []
+        for form in line_forms:
+            line = {"sku": form.cleaned_data["sku"], "quantity": form.cleaned_data["quantity"]}
+            if form.cleaned_data.get("unit_price") is not None:
+                line["unit_price"] = form.cleaned_data["unit_price"]
+            lines.append(line)
+        email = data.get("customer_email") or ""
+        arguments = {
+            "channel": data["channel"],
+            "currency": data.get("currency") or None,
+            "customer": {"email": email, "name": data.get("customer_name") or ""}
+            if email
+            else None,
+            "email": email,
+            "shipping_address": {
+                "name": data["ship_name"],
+                "line1": data["line1"],
+                "line2": data.get("line2") or "",
+                "city": data["city"],
+                "postal_code": data.get("postal_code") or "",
+                "country": data["country"],
+            },
+            "shipping_total": data.get("shipping_total") or 0,
+            "lines": lines,
+            "draft": data.get("draft", False),
+            "warehouse": data.get("warehouse"),
+        }
+        return arguments, line_forms
+
+
+class LineForm(forms.Form):
+    sku = forms.CharField(label="SKU", required=False, max_length=64)
+    quantity = forms.IntegerField(required=False, min_value=1)
+    unit_price = forms.DecimalField(
+        label="Unit price",
+        required=False,
+        max_digits=14,
+        decimal_places=3,
+        help_text="Empty: the catalogue price.",
+    )
+
+    def is_used(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return bool(data.get("sku") or data.get("quantity") or data.get("unit_price") is not None)
+
+    def clean(self):
+        data = super().clean()
+        if self.is_used():
+            if not data.get("sku") and "sku" not in self.errors:
+                self.add_error("sku", "Required.")
+            if data.get("quantity") is None and "quantity" not in self.errors:
+                self.add_error("quantity", "Required.")
+        return data
+
+
+LineFormSet = forms.formset_factory(
+    LineForm, extra=MAX_LINES, max_num=MAX_LINES, absolute_max=MAX_LINES, validate_max=True
+)
+
+_LINE_FIELD = re.compile(r"lines\.(\d+)\.(\w+)")
+
+
+def attach_domain_errors(form, line_forms, error: ValidationFailed) -> list[str]:
+    """Put the service's field errors beside the fields they name ("lines.0.sku" on the
+    first line's SKU); return the ones that have no field on the page."""
+    leftovers = []
+    for key, messages in (error.fields or {}).items():
+        match = _LINE_FIELD.fullmatch(key)
+        if match and int(match[1]) < len(line_forms):
+            line_form = line_forms[int(match[1])]
+            name = match[2] if match[2] in line_form.fields else None
+            line_form.add_error(name, [f"{match[2]}: {m}" if name is None else m for m in messages])
+        elif key in form.SERVICE_FIELDS:
+            form.add_error(form.SERVICE_FIELDS[key], list(messages))
+        else:
+            label = key.replace("_", " ").replace(".", " ").capitalize()
+            leftovers.append(f"{label}: {' '.join(messages)}")
+    if not error.fields:
+        leftovers.append(error.message)
+    return leftovers

@@ -1,0 +1,329 @@
+"""Order pages: the list, one order with its actions, and the new-order form.
+
+Views stay thin: they parse the request, call a service in ``orders.services`` and show
+the result. A refused action becomes a message on the page, never a 500.
+"""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_fsm import can_proceed
+
+from inventory.models import Warehouse
+from oms_site.actors import Actor
+from oms_site.errors import DomainError, ValidationFailed
+from oms_site.money import format_money
+from oms_site.pages import capability_required, report_domain_error
+from oms_site.roles import Capability, user_can
+
+from . import selectors, services
+from .forms import (
+    VISIBLE_LINES,
+    CancelForm,
+    HoldForm,
+    LineFormSet,
+    NoteForm,
+    OrderFilterForm,
+    OrderForm,
+    RerouteForm,
+    ShipForm,
+    attach_domain_errors,
+)
+from .models import Order, OrderStatus
+
+STATUS_LABELS = dict(OrderStatus.choices)
+
+
+def _cursor(request, name):
+    try:
+        value = int(request.GET.get(name, ""))
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+def _query(params, **changes) -> str:
+    params = params.copy()
+    for key in ("after", "before", *changes):
+        params.pop(key, None)
+    for key, value in changes.items():
+        if value not in (None, ""):
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@capability_required(Capability.ORDER_VIEW)
+@require_GET
+def order_list(request):
+    form = OrderFilterForm(request.GET)
+    filters = form.filters()
+    page = selectors.order_list(
+        filters=filters, after=_cursor(request, "after"), before=_cursor(request, "before")
+    )
+    counts = selectors.status_counts(filters=filters)
+    for order in page.orders:
+        order.grand_total_display = format_money(order.grand_total, order.currency)
+    status = filters.get("status", "")
+    status_links = [
+        {
+            "label": "All",
+            "count": sum(counts.values()),
+            "url": _query(request.GET, status=None),
+            "active": not status,
+        }
+    ] + [
+        {
+            "label": label,
+            "value": value,
+            "count": counts[value],
+            "url": _query(request.GET, status=value),
+            "active": status == value,
+        }
+        for value, label in OrderStatus.choices
+    ]
+    return render(
+        request,
+        "orders/order_list.html",
+        {
+            "form": form,
+            "page": page,
+            "status_links": status_links,
+            "newer_url": _query(request.GET, before=page.newer_cursor)
+            if page.newer_cursor
+            else None,
+            "older_url": _query(request.GET, after=page.older_cursor)
+            if page.older_cursor
+            else None,
+            "first_url": _query(request.GET),
+        },
+    )
+
+
+def _available_actions(request, order) -> dict:
+    """The buttons to show: the order can take the transition now and the role allows it."""
+
+    def may(capability):
+        return user_can(request.user, capability)
+
+    manage, route, ship = (
+        may(Capability.ORDER_MANAGE),
+        may(Capability.ORDER_ROUTE),
+        may(Capability.ORDER_SHIP),
+    )
+    return {
+        "submit": manage and can_proceed(order.submit),
+        "hold": manage and can_proceed(order.hold),
+        "release": manage and can_proceed(order.release),
+        "cancel": manage and can_proceed(order.cancel),
+        # Re-routing gives allocations back (unroute) and routes again (mark_allocated):
+        # offered in the states either starts from, whatever the stock says right now.
+        "reroute": route
+        and (
+            can_proceed(order.unroute, check_conditions=False)
+            or can_proceed(order.mark_allocated, check_conditions=False)
+        ),
+        # Shipping what is allocated may ship part of the order: the partial transition's
+        # states are the ones ship_order accepts.
+        "ship": ship and can_proceed(order.mark_partially_shipped),
+        "deliver": ship and can_proceed(order.mark_delivered),
+        "note": manage,
+    }
+
+
+def _decorate_for_display(order):
+    def show(amount):
+        return format_money(amount, order.currency)
+
+    for name in ("subtotal", "discount_total", "tax_total", "shipping_total", "grand_total"):
+        setattr(order, f"{name}_display", show(getattr(order, name)))
+    for line in order.lines.all():
+        line.unit_price_display = show(line.unit_price)
+        line.discount_display = show(line.discount_amount)
+        line.tax_display = show(line.tax_amount)
+        line.line_total_display = show(line.line_total)
+    for event in order.events.all():
+        event.from_label = STATUS_LABELS.get(event.from_status, event.from_status)
+        event.to_label = STATUS_LABELS.get(event.to_status, event.to_status)
+
+
+@capability_required(Capability.ORDER_VIEW)
+@require_GET
+def order_detail(request, number):
+    order = selectors.order_detail(number=number)
+    if order is None:
+        raise Http404(f"No order {number}.")
+    _decorate_for_display(order)
+    actions = _available_actions(request, order)
+    decision = order.routing_decision or {}
+    return render(
+        request,
+        "orders/order_detail.html",
+        {
+            "order": order,
+            "actions": actions,
+            "any_action": any(actions.values()),
+            "decision": decision,
+            "candidates": decision.get("candidates") or [],
+            "warehouses": Warehouse.objects.filter(active=True) if actions["reroute"] else [],
+        },
+    )
+
+
+def _act(request, number, form_class, perform, done: str):
+    """Run one action on an order and go back to its page, with what happened as a message."""
+    order = get_object_or_404(Order.objects.only("pk", "number"), number=number)
+    form = form_class(request.POST) if form_class else None
+    if form is not None and not form.is_valid():
+        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+        messages.error(request, f"Nothing was changed ({problems}).")
+    else:
+        try:
+            perform(order, Actor.for_user(request.user), form.cleaned_data if form else {})
+        except DomainError as exc:
+            report_domain_error(request, exc)
+        else:
+            messages.success(request, done.format(number=number))
+    return redirect("orders:detail", number=number)
+
+
+@capability_required(Capability.ORDER_MANAGE)
+@require_POST
+def order_hold(request, number):
+    return _act(
+        request,
+        number,
+        HoldForm,
+        lambda order, actor, data: services.hold_order(order, reason=data["reason"], actor=actor),
+        "Order {number} is on hold.",
+    )
+
+
+@capability_required(Capability.ORDER_MANAGE)
+@require_POST
+def order_release(request, number):
+    return _act(
+        request,
+        number,
+        None,
+        lambda order, actor, data: services.release_order(order, actor=actor),
+        "Order {number} is released.",
+    )
+
+
+@capability_required(Capability.ORDER_MANAGE)
+@require_POST
+def order_cancel(request, number):
+    return _act(
+        request,
+        number,
+        CancelForm,
+        lambda order, actor, data: services.cancel_order(order, reason=data["reason"], actor=actor),
+        "Order {number} is cancelled.",
+    )
+
+
+@capability_required(Capability.ORDER_MANAGE)
+@require_POST
+def order_submit(request, number):
+    return _act(
+        request,
+        number,
+        None,
+        lambda order, actor, data: services.submit_draft(order, actor=actor),
+        "Draft {number} is submitted.",
+    )
+
+
+@capability_required(Capability.ORDER_MANAGE)
+@require_POST
+def order_note(request, number):
+    return _act(
+        request,
+        number,
+        NoteForm,
+        lambda order, actor, data: services.add_note(order, text=data["text"], actor=actor),
+        "Note added to {number}.",
+    )
+
+
+@capability_required(Capability.ORDER_ROUTE)
+@require_POST
+def order_reroute(request, number):
+    return _act(
+        request,
+        number,
+        RerouteForm,
+        lambda order, actor, data: services.reroute_order(
+            order, warehouse=data.get("warehouse"), actor=actor
+        ),
+        "Order {number} is routed again.",
+    )
+
+
+@capability_required(Capability.ORDER_SHIP)
+@require_POST
+def order_ship(request, number):
+    return _act(
+        request,
+        number,
+        ShipForm,
+        lambda order, actor, data: services.ship_order(
+            order, carrier=data["carrier"], tracking_number=data["tracking_number"], actor=actor
+        ),
+        "Order {number} is marked shipped.",
+    )
+
+
+@capability_required(Capability.ORDER_SHIP)
+@require_POST
+def order_deliver(request, number):
+    return _act(
+        request,
+        number,
+        None,
+        lambda order, actor, data: services.deliver_order(order, actor=actor),
+        "Order {number} is marked delivered.",
+    )
+
+
+@capability_required(Capability.ORDER_CREATE)
+def order_create(request):
+    general_errors = []
+    if request.method == "POST":
+        form = OrderForm(request.POST)
+        formset = LineFormSet(request.POST, prefix="lines")
+        if form.is_valid() and formset.is_valid():
+            arguments, line_forms = form.place_order_arguments(formset)
+            try:
+                order = services.place_order(**arguments, actor=Actor.for_user(request.user))
+            except ValidationFailed as exc:
+                general_errors = attach_domain_errors(form, line_forms, exc)
+            except DomainError as exc:
+                report_domain_error(request, exc)
+            else:
+                messages.success(
+                    request, f"Order {order.number} is created ({order.get_status_display()})."
+                )
+                return redirect(reverse("orders:detail", args=[order.number]))
+    else:
+        form = OrderForm()
+        formset = LineFormSet(prefix="lines")
+    line_forms = list(formset.forms)
+    more_lines = line_forms[VISIBLE_LINES:]
+    return render(
+        request,
+        "orders/order_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "first_lines": line_forms[:VISIBLE_LINES],
+            "more_lines": more_lines,
+            "line_offset": VISIBLE_LINES,
+            # Keep the fold open when a line in it has been typed into or has an error.
+            "more_open": any(f.is_bound and (f.has_changed() or f.errors) for f in more_lines),
+            "general_errors": general_errors,
+        },
+    )

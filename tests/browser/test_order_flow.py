@@ -1,0 +1,105 @@
+"""An order's life through the dashboard, in a real browser on a phone-sized screen:
+log in, create it, hold, release and cancel it; and what a support user may not do."""
+
+import os
+
+import pytest
+
+from oms_site.actors import Actor
+from orders import services
+from orders.models import Order, OrderStatus
+from tests import factories
+
+from .conftest import CHROMIUM
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip(
+        f"{CHROMIUM} is not installed (run scripts/ensure-chromium)", allow_module_level=True
+    )
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "pass-word-123"  # tests.factories.UserFactory's
+
+
+def log_in(page, live_server, username):
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator(".who")).to_contain_text(username)
+
+
+def test_manager_creates_holds_releases_and_cancels_an_order(
+    live_server, new_page, users, channel, warehouse, sku
+):
+    factories.stock(sku, warehouse, 10)
+    page = new_page()
+    log_in(page, live_server, "manager")
+
+    page.get_by_role("link", name="New order").click()
+    expect(page.get_by_role("heading", name="New order")).to_be_visible()
+    page.fill("input[name=customer_email]", "erika@example.com")
+    page.fill("input[name=customer_name]", "Erika Mustermann")
+    page.fill("input[name=ship_name]", "Erika Mustermann")
+    page.fill("input[name=line1]", "Heidestrasse 17")
+    page.fill("input[name=city]", "Köln")
+    page.fill("input[name=postal_code]", "51147")
+    page.select_option("select[name=country]", "DE")
+    page.fill("input[name='lines-0-sku']", sku.code)
+    page.fill("input[name='lines-0-quantity']", "2")
+    page.get_by_role("button", name="Create order").click()
+
+    status = page.locator("#order-status")
+    expect(status).to_have_text("Allocated")
+    order = Order.objects.get()
+    assert page.url.endswith(f"/orders/{order.number}/")
+    timeline = page.locator("#timeline")
+    expect(timeline).to_contain_text("Created from Web shop")
+    expect(timeline).to_contain_text("manager")
+
+    page.locator("form[action$='/hold/'] input[name=reason]").fill("Address looks odd")
+    page.get_by_role("button", name="Hold", exact=True).click()
+    expect(status).to_have_text("On hold")
+    expect(page.get_by_text("Address looks odd").first).to_be_visible()
+
+    page.get_by_role("button", name="Release").click()
+    expect(status).to_have_text("Allocated")
+
+    page.locator("form[action$='/cancel/'] input[name=reason]").fill("Customer asked")
+    page.get_by_role("button", name="Cancel order").click()
+    expect(status).to_have_text("Cancelled")
+    expect(timeline).to_contain_text("Customer asked")
+    expect(page.get_by_role("button", name="Cancel order")).to_have_count(0)
+
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert list(order.events.values_list("actor_label", flat=True)).count("manager") >= 4
+
+
+def test_support_does_not_see_the_ship_button(
+    live_server, new_page, users, channel, warehouse, sku
+):
+    factories.stock(sku, warehouse, 10)
+    order = services.place_order(
+        channel=channel,
+        lines=[{"sku": sku.code, "quantity": 1}],
+        shipping_address={"name": "A", "line1": "B", "city": "Berlin", "country": "DE"},
+        actor=Actor.system("test"),
+    )
+    assert order.status == OrderStatus.ALLOCATED
+
+    page = new_page()
+    log_in(page, live_server, "support")
+    page.goto(f"{live_server.url}/orders/{order.number}/")
+    expect(page.locator("#order-status")).to_have_text("Allocated")
+    expect(page.get_by_role("button", name="Hold", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Mark shipped")).to_have_count(0)
+    expect(page.get_by_role("button", name="Re-route")).to_have_count(0)
+
+    warehouse_page = new_page()
+    log_in(warehouse_page, live_server, "warehouse")
+    warehouse_page.goto(f"{live_server.url}/orders/{order.number}/")
+    expect(warehouse_page.get_by_role("button", name="Mark shipped")).to_be_visible()
