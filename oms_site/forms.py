@@ -9,7 +9,7 @@ from django.db import transaction
 from orders.models import HoldRule, SalesChannel
 
 from .models import ApiScope, WebhookSubscription
-from .webhooks import EVENT_TYPES
+from .webhooks import EVENT_TYPES, url_problem
 
 # Rules that compare the order's value with a threshold (the others are yes/no checks).
 VALUE_RULES = {HoldRule.Kind.HIGH_VALUE, HoldRule.Kind.FIRST_ORDER_HIGH_VALUE}
@@ -75,6 +75,13 @@ class WebhookSubscriptionForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if not self.instance.pk:
             self.initial.setdefault("secret", secrets.token_urlsafe(32))
+
+    def clean_url(self):
+        url = self.cleaned_data["url"]
+        problem = url_problem(url)
+        if problem:
+            raise forms.ValidationError(problem)
+        return url
 
 
 class HoldRulesForm(forms.Form):

@@ -150,6 +150,8 @@ OMS_MAX_ORDER_LINES = env.int("OMS_MAX_ORDER_LINES", default=500)
 OMS_RESERVATION_DEFAULT_MINUTES = env.int("OMS_RESERVATION_DEFAULT_MINUTES", default=15)
 OMS_WEBHOOK_MAX_ATTEMPTS = env.int("OMS_WEBHOOK_MAX_ATTEMPTS", default=8)
 OMS_WEBHOOK_TIMEOUT_SECONDS = env.float("OMS_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Allow webhook URLs on loopback/private networks (an ERP on the LAN; the test stubs).
+OMS_WEBHOOK_ALLOW_PRIVATE = env.bool("OMS_WEBHOOK_ALLOW_PRIVATE", default=False)
 # Only the benchmark turns this on: it mounts a bare insert view used as a baseline.
 OMS_BENCH_VIEWS = env.bool("OMS_BENCH_VIEWS", default=False)
 

@@ -9,11 +9,14 @@ Each request is signed: ``X-OMS-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import random
+import socket
 import time
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -34,6 +37,43 @@ EVENT_TYPES = [
 ]
 BASE_BACKOFF_SECONDS = 30
 MAX_BACKOFF_SECONDS = 6 * 3600
+
+
+def _is_internal(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return not ip.is_global or ip.is_multicast
+
+
+def url_problem(url: str, *, resolve: bool = False) -> str | None:
+    """Why the server must not POST to ``url``, or None.
+
+    Webhooks must not become a way to make the OMS call into its own network (cloud
+    metadata, admin ports): loopback, private, link-local and reserved addresses are
+    refused unless ``OMS_WEBHOOK_ALLOW_PRIVATE`` is on. Forms check the URL as typed;
+    delivery also checks every address the host name resolves to.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "Use an http or https URL with a host name."
+    if settings.OMS_WEBHOOK_ALLOW_PRIVATE:
+        return None
+    host = parts.hostname
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return f"{host} is an internal host."
+    try:
+        if _is_internal(host):
+            return f"{host} is an internal address."
+    except ValueError:
+        pass  # a name, not an address
+    if resolve:
+        try:
+            infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+        except OSError as exc:
+            return f"{host} does not resolve ({exc})."
+        for info in infos:
+            if _is_internal(info[4][0]):
+                return f"{host} resolves to the internal address {info[4][0]}."
+    return None
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -131,7 +171,10 @@ def attempt_delivery(delivery_id: int) -> tuple[WebhookDelivery | None, bool]:
     }
     started = time.monotonic()
     status_code, error, excerpt = None, "", ""
+    problem = url_problem(subscription.url, resolve=True)
     try:
+        if problem:
+            raise requests.RequestException(f"refused: {problem}")
         response = requests.post(
             subscription.url,
             data=body,

@@ -25,6 +25,12 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _webhook_stubs_on_loopback(settings):
+    # The tests' stub receivers listen on 127.0.0.1 (refused in production by default).
+    settings.OMS_WEBHOOK_ALLOW_PRIVATE = True
+
+
+@pytest.fixture(autouse=True)
 def _eager_celery(settings):
     # Tasks run in-process after commit; the broker itself is exercised in test_worker.py.
     from oms_site.celery_app import app

@@ -510,3 +510,14 @@ def test_anonymous_visitors_are_sent_to_log_in(client, db):
     for name in ("index", "channels", "api_keys", "webhooks", "hold_rules"):
         response = client.get(reverse(f"settings:{name}"))
         assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_webhook_form_refuses_internal_addresses(manager, db, settings):
+    settings.OMS_WEBHOOK_ALLOW_PRIVATE = False
+    response = manager.post(
+        reverse("settings:webhook_create"),
+        {"name": "x", "url": "http://169.254.169.254/", "secret": "s", "event_types": []},
+    )
+    assert response.status_code == 200
+    assert "internal address" in str(response.context["form"].errors["url"])
+    assert WebhookSubscription.objects.count() == 0

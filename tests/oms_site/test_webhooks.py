@@ -166,3 +166,37 @@ def test_on_hand_changes_publish_stock_events(warehouse, sku, system_actor):
         "sellable": 4,
         "reason": "receipt",
     }
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/x",
+        "http://localhost/x",
+        "http://10.0.0.5/x",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/x",
+        "ftp://example.com/x",
+    ],
+)
+def test_internal_or_odd_urls_are_refused_in_production(settings, url):
+    settings.OMS_WEBHOOK_ALLOW_PRIVATE = False
+    assert webhooks.url_problem(url)
+
+
+def test_public_url_is_accepted(settings):
+    settings.OMS_WEBHOOK_ALLOW_PRIVATE = False
+    assert webhooks.url_problem("https://hooks.example.com/oms") is None
+
+
+def test_delivery_to_an_internal_address_is_refused_and_logged(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.OMS_WEBHOOK_ALLOW_PRIVATE = False
+    with StubServer([200]) as stub:
+        subscribe(stub.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            webhooks.publish("order.created", {})
+        assert stub.requests == []
+    attempt = WebhookDelivery.objects.get().attempts.get()
+    assert "refused" in attempt.error and "internal address" in attempt.error
