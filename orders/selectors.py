@@ -8,6 +8,7 @@ an order placed while someone pages does not shift the rows under them.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
@@ -92,8 +93,20 @@ def order_list(*, filters: dict, after=None, before=None, limit=PAGE_SIZE) -> Or
     )
 
 
+UNFILTERED_COUNTS_CACHE_SECONDS = 20
+
+
 def status_counts(*, filters: dict) -> dict[str, int]:
-    """Orders per status under every filter but the status itself: one aggregate query."""
+    """Orders per status under every filter but the status itself: one aggregate query.
+
+    Without filters that query counts the whole table (a scan that grows with history),
+    so those counts are cached for a few seconds; filtered counts are always fresh.
+    """
+    unfiltered = not any(value for key, value in filters.items() if key != "status")
+    if unfiltered:
+        cached = cache.get("orders:status-counts")
+        if cached is not None:
+            return cached
     rows = (
         _filtered(filters, with_status=False)
         .order_by()
@@ -102,6 +115,8 @@ def status_counts(*, filters: dict) -> dict[str, int]:
     )
     counts = dict.fromkeys(OrderStatus.values, 0)
     counts.update(dict(rows))
+    if unfiltered:
+        cache.set("orders:status-counts", counts, UNFILTERED_COUNTS_CACHE_SECONDS)
     return counts
 
 

@@ -25,6 +25,15 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _webhook_stubs_on_loopback(settings):
     # The tests' stub receivers listen on 127.0.0.1 (refused in production by default).
     settings.OMS_WEBHOOK_ALLOW_PRIVATE = True
