@@ -353,7 +353,7 @@ def _boolean(raw: str) -> bool:
 def _amount(raw: str) -> Decimal:
     raw = (raw or "").strip()
     if not raw:
-        return Decimal("0")
+        raise _Cell("Required (write 0 for no price).")
     if "," in raw:
         raise _Cell(f"'{raw}': use a dot as the decimal separator, without thousands separators.")
     try:
@@ -743,6 +743,4 @@ def _apply_stock_row(row: PlannedRow, *, actor, user) -> None:
             sku=sku, warehouse=warehouse, counted=values["on_hand"], actor=actor, note=IMPORT_NOTE
         )
     if bin_ is not None and (level is None or bin_.pk != level.bin_id):
-        # Where a level sits is not a stock quantity, and inventory.stock has no function
-        # for it: set the bin alone; on hand and allocated stay with inventory.stock.
-        StockLevel.objects.filter(sku=sku, warehouse=warehouse).update(bin=bin_)
+        stock.assign_bin(sku=sku, warehouse=warehouse, bin=bin_)

@@ -91,18 +91,7 @@ def apply_change(
     if change.on_hand:
         # Shops and marketplaces listen for on-hand changes; allocations show up in
         # /api/v1/stock/availability/ and in the order events instead.
-        webhooks.publish(
-            "stock.changed",
-            {
-                "sku": level.sku.code,
-                "warehouse": level.warehouse.code,
-                "on_hand": new_on_hand,
-                "allocated": new_allocated,
-                "safety_stock": level.safety_stock,
-                "sellable": max(new_on_hand - new_allocated - level.safety_stock, 0),
-                "reason": reason,
-            },
-        )
+        _publish_level(level, reason=reason)
     return StockMovement.objects.create(
         sku_id=level.sku_id,
         warehouse_id=level.warehouse_id,
@@ -113,6 +102,21 @@ def apply_change(
         note=note[:300],
         actor_label=actor.label[:150],
         actor_user_id=actor.user_id,
+    )
+
+
+def _publish_level(level: StockLevel, *, reason: str) -> None:
+    webhooks.publish(
+        "stock.changed",
+        {
+            "sku": level.sku.code,
+            "warehouse": level.warehouse.code,
+            "on_hand": level.on_hand,
+            "allocated": level.allocated,
+            "safety_stock": level.safety_stock,
+            "sellable": level.available_after_safety,
+            "reason": reason,
+        },
     )
 
 
@@ -310,11 +314,30 @@ def restock_return(*, sku, warehouse, quantity, reference, actor, note="") -> St
 
 @transaction.atomic
 def set_safety_stock(*, sku, warehouse, safety_stock: int) -> StockLevel:
-    if not isinstance(safety_stock, int) or safety_stock < 0:
+    """Units routing keeps back. Not a ledger change (on hand and allocated stay), but
+    sellable stock changes, so listeners get a stock.changed event."""
+    if not isinstance(safety_stock, int) or isinstance(safety_stock, bool) or safety_stock < 0:
         raise ValidationFailed(
             "Safety stock must be zero or more.", fields={"safety_stock": ["Must be >= 0."]}
         )
     level = _level(sku, warehouse, create=True)
+    if level.safety_stock == safety_stock:
+        return level
     StockLevel.objects.filter(pk=level.pk).update(safety_stock=safety_stock)
     level.safety_stock = safety_stock
+    _publish_level(level, reason="safety_stock")
+    return level
+
+
+@transaction.atomic
+def assign_bin(*, sku, warehouse, bin) -> StockLevel:  # noqa: A002 (the domain's word)
+    """Say which bin of the warehouse holds this SKU (pick lists walk bins in order)."""
+    if bin is not None and bin.warehouse_id != warehouse.pk:
+        raise ValidationFailed(
+            f"Bin {bin.code} is not in warehouse {warehouse.code}.",
+            fields={"bin": ["Not in this warehouse."]},
+        )
+    level = _level(sku, warehouse, create=True)
+    StockLevel.objects.filter(pk=level.pk).update(bin=bin)
+    level.bin = bin
     return level

@@ -33,6 +33,8 @@ def worker():
         "DATABASE_URL": _database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_FILESYSTEM_DIR": str(settings.CELERY_FILESYSTEM_DIR),
+        # The stub receiver listens on 127.0.0.1, refused by default in production.
+        "OMS_WEBHOOK_ALLOW_PRIVATE": "true",
     }
     process = subprocess.Popen(
         [

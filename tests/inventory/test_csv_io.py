@@ -280,6 +280,14 @@ def test_catalogue_errors_name_their_line_and_column():
     assert plan.counts() == {"create": 1, "update": 0, "unchanged": 0, "invalid": 7}
 
 
+def test_a_blank_price_is_an_error_rather_than_free():
+    SKUFactory(code="P-1", price=Decimal("9.99"))
+    plan = csv_io.plan_import(lines("sku,product,name,price", "P-1,Tee,Blue,"))
+    assert [(e.line, e.column, e.message) for e in plan.errors] == [
+        (2, "price", "Required (write 0 for no price).")
+    ]
+
+
 def test_a_quoted_cell_over_two_lines_keeps_line_numbers_right():
     content = lines(
         "sku,product,name,currency",
