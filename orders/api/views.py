@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from inventory.models import Warehouse
 from oms_site.actors import Actor
 from oms_site.api_auth import RequiresCapability, request_api_key
-from oms_site.errors import NotFound, PermissionDenied
+from oms_site.errors import PermissionDenied, ValidationFailed
 from oms_site.idempotency import idempotent_create
 from oms_site.roles import Capability as C
 
@@ -40,7 +40,7 @@ def _warehouse(code):
         return None
     warehouse = Warehouse.objects.filter(code=code).first()
     if warehouse is None:
-        raise NotFound(f"Unknown warehouse '{code}'.", fields={"warehouse": ["Unknown."]})
+        raise ValidationFailed(f"Unknown warehouse '{code}'.", fields={"warehouse": ["Unknown."]})
     return warehouse
 
 
@@ -106,7 +106,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         data = payload.validated_data
         channel = SalesChannel.objects.filter(code=data["channel"]).first()
         if channel is None:
-            raise NotFound(
+            raise ValidationFailed(
                 f"Unknown channel '{data['channel']}'.", fields={"channel": ["Unknown."]}
             )
         api_key = request_api_key(request)
