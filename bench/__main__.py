@@ -39,7 +39,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--routing-seconds",
         type=float,
-        default=90,
+        default=0,
         help="stop the routed run after this many seconds (drafts: a third); 0: no cap",
     )
     parser.add_argument("--hot-attempts", type=int, default=1000)
