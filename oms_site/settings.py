@@ -24,7 +24,8 @@ SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG and env.bool("OMS_REQUIRE_SECRET_KEY", default=False):
         raise environ.ImproperlyConfigured("SECRET_KEY must be set in production")
-    SECRET_KEY = "insecure-development-key-set-SECRET_KEY-in-production-0123456789"
+    # The "django-insecure-" prefix makes `check --deploy` flag a production without a key.
+    SECRET_KEY = "django-insecure-development-key-set-SECRET_KEY-in-production-0123456789"
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -44,3 +44,16 @@ def test_openapi_schema_validates_without_warnings(tmp_path):
         "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml")
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_flags_a_missing_secret_key():
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=env | {"DEBUG": "false"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "security.W009" in result.stdout + result.stderr
