@@ -261,6 +261,42 @@ def allocate_locked(level: StockLevel, quantity: int, *, reference: str, actor: 
     )
 
 
+def allocate_many(allocations, *, reference: str, actor: Actor) -> list[StockMovement]:
+    """Allocate on several levels the caller locked, in one UPDATE and one INSERT.
+
+    ``allocations`` is a list of (level, units); a level may appear more than once (two
+    lines of one SKU). Either every allocation fits or InsufficientStock is raised and the
+    caller's transaction rolls back.
+    """
+    now = timezone.now()
+    changed, movements = {}, []
+    for level, quantity in allocations:
+        _positive(quantity)
+        if level.allocated + quantity > level.on_hand:
+            available = level.on_hand - level.allocated
+            raise InsufficientStock(
+                f"Not enough stock of {level.sku.code} at {level.warehouse.code}: "
+                f"{available} available.",
+                fields={"quantity": [f"Only {available} available."]},
+            )
+        level.allocated += quantity
+        level.updated_at = now
+        changed[level.pk] = level
+        movements.append(
+            StockMovement(
+                sku_id=level.sku_id,
+                warehouse_id=level.warehouse_id,
+                allocated_change=quantity,
+                reason=MovementReason.ALLOCATION,
+                reference=reference[:100],
+                actor_label=actor.label[:150],
+                actor_user_id=actor.user_id,
+            )
+        )
+    StockLevel.objects.bulk_update(list(changed.values()), ["allocated", "updated_at"])
+    return StockMovement.objects.bulk_create(movements)
+
+
 @transaction.atomic
 def allocate(*, sku, warehouse, quantity, reference, actor) -> StockMovement:
     level = _level(sku, warehouse, create=False)

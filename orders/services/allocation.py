@@ -107,14 +107,12 @@ def allocate_order(
 def _apply(order, lines, levels, decision, *, actor):
     by_pair = {(lv.sku_id, lv.warehouse_id): lv for lv in levels}
     lines_by_id = {line.pk: line for line in lines}
-    allocations = []
+    allocations, stock_allocations = [], []
     for assignment in decision.assignments:
         line = lines_by_id[assignment.line_key]
         if assignment.warehouse_id is not None:
             level = by_pair[(assignment.sku_id, assignment.warehouse_id)]
-            stock.allocate_locked(
-                level, assignment.quantity, reference=_reference(order), actor=actor
-            )
+            stock_allocations.append((level, assignment.quantity))
         allocations.append(
             Allocation(
                 line=line,
@@ -124,6 +122,8 @@ def _apply(order, lines, levels, decision, *, actor):
             )
         )
         line.quantity_allocated += assignment.quantity
+    if stock_allocations:
+        stock.allocate_many(stock_allocations, reference=_reference(order), actor=actor)
     Allocation.objects.bulk_create(allocations)
     changed = {a.line.pk: a.line for a in allocations}
     if changed:
