@@ -218,7 +218,7 @@ def store_upload(content: bytes) -> str:
             if old.stat().st_mtime < cutoff:
                 old.unlink(missing_ok=True)
         except OSError:
-            pass
+            continue  # another process removed it first
     token = secrets.token_urlsafe(24)
     (directory / f"{token}.csv").write_bytes(content)
     return token
@@ -637,7 +637,7 @@ def plan_import(content: bytes, *, kind: str = "auto", user=None) -> ImportPlan:
 
 
 class _Rollback(Exception):
-    pass
+    """Raised inside the import transaction to undo it after collecting row errors."""
 
 
 def apply_import(content: bytes, *, kind: str, user, valid_only: bool = False) -> ImportResult:

@@ -245,7 +245,7 @@ class Order(FSMModelMixin, models.Model):
         permission=_may(Capability.ORDER_SHIP),
     )
     def mark_partially_shipped(self):
-        pass
+        """Some units left the warehouse; others are still to ship. (django-fsm sets the state.)"""
 
     @transition(
         field=status,
@@ -255,23 +255,23 @@ class Order(FSMModelMixin, models.Model):
         conditions=[_nothing_left_to_ship],
     )
     def mark_shipped(self):
-        pass
+        """Every unit has shipped (or was cancelled). (django-fsm sets the state.)"""
 
     @transition(
         field=status, source=S.SHIPPED, target=S.DELIVERED, permission=_may(Capability.ORDER_SHIP)
     )
     def mark_delivered(self):
-        pass
+        """The carrier delivered the order. (django-fsm sets the state.)"""
 
     @transition(
         field=status, source=[S.DELIVERED, S.PARTIALLY_RETURNED], target=S.PARTIALLY_RETURNED
     )
     def mark_partially_returned(self):
-        pass
+        """Some delivered units came back. (django-fsm sets the state.)"""
 
     @transition(field=status, source=[S.DELIVERED, S.PARTIALLY_RETURNED], target=S.RETURNED)
     def mark_returned(self):
-        pass
+        """Every delivered unit came back. (django-fsm sets the state.)"""
 
     @transition(
         field=status,
@@ -289,7 +289,7 @@ class Order(FSMModelMixin, models.Model):
 
     @transition(field=payment_status, source=P.UNPAID, target=P.AUTHORIZED)
     def payment_authorized(self):
-        pass
+        """The payment provider holds the money. (django-fsm sets the state.)"""
 
     @transition(
         field=payment_status,
@@ -297,23 +297,23 @@ class Order(FSMModelMixin, models.Model):
         target=P.PARTIALLY_PAID,
     )
     def payment_partially_captured(self):
-        pass
+        """Part of the total was captured. (django-fsm sets the state.)"""
 
     @transition(
         field=payment_status, source=[P.UNPAID, P.AUTHORIZED, P.PARTIALLY_PAID], target=P.PAID
     )
     def payment_captured(self):
-        pass
+        """The whole total was captured. (django-fsm sets the state.)"""
 
     @transition(
         field=payment_status, source=[P.PAID, P.PARTIALLY_REFUNDED], target=P.PARTIALLY_REFUNDED
     )
     def payment_partially_refunded(self):
-        pass
+        """Part of the captured money was refunded. (django-fsm sets the state.)"""
 
     @transition(field=payment_status, source=[P.PAID, P.PARTIALLY_REFUNDED], target=P.REFUNDED)
     def payment_refunded(self):
-        pass
+        """Everything captured was refunded. (django-fsm sets the state.)"""
 
     @property
     def is_open(self) -> bool:
