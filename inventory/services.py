@@ -16,7 +16,6 @@ from .models import (
     Reservation,
     RoutingRule,
     RoutingSettings,
-    StockLevel,
     Warehouse,
 )
 
@@ -242,13 +241,3 @@ def convert_reservation(*, token, wanted: dict, reference: str, actor: Actor):
         r.status = Reservation.Status.CONVERTED
         r.save(update_fields=["status"])
     return converted
-
-
-def available_by_sku(sku_ids=None, *, warehouse_ids=None):
-    """Sellable units per SKU and warehouse (on hand - allocated - safety stock)."""
-    qs = StockLevel.objects.select_related("sku", "warehouse")
-    if sku_ids is not None:
-        qs = qs.filter(sku_id__in=sku_ids)
-    if warehouse_ids is not None:
-        qs = qs.filter(warehouse_id__in=warehouse_ids)
-    return qs
