@@ -149,7 +149,10 @@ def reserve(*, items, actor: Actor, minutes=None, country: str = "", reference: 
 
 def _active_for_update(token):
     return list(
-        Reservation.objects.select_for_update()
+        # of=("self",): lock only the holds. A plain FOR UPDATE would also lock the joined
+        # SKU and warehouse rows, which every ledger INSERT needs a key-share lock on —
+        # a deadlock with orders that hold stock rows.
+        Reservation.objects.select_for_update(of=("self",))
         .filter(token=token, status=Reservation.Status.ACTIVE)
         .select_related("sku", "warehouse")
         .order_by("pk")
@@ -220,7 +223,10 @@ def convert_reservation(*, token, wanted: dict, reference: str, actor: Actor):
         raise ValidationFailed(
             "The stock hold has expired.", fields={"reservation_token": ["Expired."]}
         )
-    levels = stock.lock_levels([(r.sku_id, r.warehouse_id) for r in reservations])
+    # Lock every level of every SKU involved, in pk order, as routing does next in the same
+    # transaction: locking only the held rows first would take locks out of order.
+    locked = stock.lock_levels_for_skus({r.sku_id for r in reservations} | set(wanted))
+    levels = {(lv.sku_id, lv.warehouse_id): lv for lv in locked}
     converted: dict[int, list] = {}
     remaining = dict(wanted)
     for r in reservations:

@@ -10,6 +10,7 @@ import hashlib
 import json
 
 from django.db import IntegrityError, transaction
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from .errors import IdempotencyConflict, ValidationFailed
@@ -66,7 +67,8 @@ def idempotent_create(request, create) -> Response:
                 transaction.set_rollback(True)
                 return response
             record.response_status = response.status_code
-            record.response_body = json.loads(json.dumps(response.data, default=str))
+            # Stored exactly as the first response was rendered, so a replay is identical.
+            record.response_body = json.loads(JSONRenderer().render(response.data))
             record.save(update_fields=["response_status", "response_body"])
             return response
     except IntegrityError:

@@ -36,6 +36,9 @@ EVENT_TYPES = [
     "stock.changed",
 ]
 BASE_BACKOFF_SECONDS = 30
+# How long a worker owns an attempt before beat may send the delivery again. Well above
+# the connect + read timeouts, so a slow receiver is not sent the same attempt twice.
+CLAIM_SECONDS = 600
 MAX_BACKOFF_SECONDS = 6 * 3600
 
 
@@ -132,7 +135,7 @@ def attempt_delivery(delivery_id: int) -> tuple[WebhookDelivery | None, bool]:
     is left alone, and the row lock keeps two workers from sending the same attempt."""
     with transaction.atomic():
         delivery = (
-            WebhookDelivery.objects.select_for_update()
+            WebhookDelivery.objects.select_for_update(of=("self",))
             .select_related("subscription", "event")
             .filter(pk=delivery_id)
             .first()
@@ -145,9 +148,7 @@ def attempt_delivery(delivery_id: int) -> tuple[WebhookDelivery | None, bool]:
         if delivery.next_attempt_at and delivery.next_attempt_at > timezone.now():
             return delivery, False
         # Claim the attempt: push next_attempt_at out so beat does not pick it up meanwhile.
-        delivery.next_attempt_at = timezone.now() + timedelta(
-            seconds=settings.OMS_WEBHOOK_TIMEOUT_SECONDS * 3
-        )
+        delivery.next_attempt_at = timezone.now() + timedelta(seconds=CLAIM_SECONDS)
         delivery.save(update_fields=["next_attempt_at", "updated_at"])
 
     subscription, event = delivery.subscription, delivery.event

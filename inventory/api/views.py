@@ -27,6 +27,12 @@ def _actor(request) -> Actor:
     return Actor.for_api_key(api_key) if api_key else Actor.for_user(request.user)
 
 
+def _refuse_nul(values, field) -> None:
+    """PostgreSQL text can't hold NUL: refuse it as bad input rather than fail on it."""
+    if any("\x00" in value for value in values):
+        raise ValidationFailed(f"{field} contains a NUL character.", fields={field: ["Invalid."]})
+
+
 def _sku(code, field="sku") -> SKU:
     sku = SKU.objects.filter(code=code).first()
     if sku is None:
@@ -53,7 +59,7 @@ class SKUViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.SKUSerializer
     queryset = SKU.objects.select_related("product", "supplier")
     lookup_field = "code"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = "[^/\\x00]+"
     filterset_fields = {"active": ["exact"], "code": ["exact", "startswith"]}
 
 
@@ -85,6 +91,7 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["get"])
     def availability(self, request):
         codes = [c for v in request.query_params.getlist("sku") for c in v.split(",") if c]
+        _refuse_nul(codes, "sku")
         if not codes:
             raise ValidationFailed("Name at least one SKU.", fields={"sku": ["Required."]})
         if len(codes) > 500:
@@ -110,8 +117,10 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             ("reason", "reason"),
             ("reference", "reference"),
         ):
-            if request.query_params.get(param):
-                queryset = queryset.filter(**{lookup: request.query_params[param]})
+            value = request.query_params.get(param)
+            if value:
+                _refuse_nul([value], param)
+                queryset = queryset.filter(**{lookup: value})
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(s.StockMovementSerializer(page, many=True).data)
 

@@ -72,7 +72,7 @@ class OrderCreateSerializer(serializers.Serializer):
         help_text="ISO 4217; defaults to the channel's currency.",
     )
     customer = CustomerInputSerializer(required=False)
-    email = serializers.EmailField(required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     shipping_address = AddressSerializer()
     billing_address = AddressSerializer(required=False)
     shipping_method = StrictCharField(max_length=100, required=False, allow_blank=True)

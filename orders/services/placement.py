@@ -31,6 +31,8 @@ ADDRESS_FIELDS = {
     "phone": 40,
 }
 REQUIRED_ADDRESS_FIELDS = ("name", "line1", "city", "country")
+# Amount columns hold 14 digits with 3 decimals: totals must stay below 10^11.
+MAX_AMOUNT = Decimal("1e11")
 
 
 def clean_address(data, field: str) -> dict:
@@ -75,7 +77,7 @@ def _money(value, *, field, currency, allow_zero=True) -> Decimal:
             f"{field} has more decimals than {currency} allows.",
             fields={field: [f"Too many decimals for {currency}."]},
         )
-    if amount >= Decimal("1e11"):
+    if amount >= MAX_AMOUNT:
         raise ValidationFailed(f"{field} is too large.", fields={field: ["Too large."]})
     return amount
 
@@ -139,6 +141,9 @@ def _build_lines(raw_lines, currency) -> list[OrderLine]:
         gross = unit_price * quantity
         if discount > gross:
             errors[f"{prefix}.discount"] = ["Larger than the line's price."]
+            continue
+        if gross + tax >= MAX_AMOUNT:
+            errors[f"{prefix}.quantity"] = ["The line's total is too large."]
             continue
         lines.append(
             OrderLine(
@@ -234,6 +239,13 @@ def place_order(
     The same channel + external id twice is refused with 409 ``duplicate_external_id``
     naming the existing order; nothing is written.
     """
+    if draft and (reservation_token or warehouse is not None):
+        field = "reservation_token" if reservation_token else "warehouse"
+        raise ValidationFailed(
+            "A draft is not routed: place it without a stock hold or a chosen warehouse, "
+            "and route it when it is submitted.",
+            fields={field: ["Not allowed with draft."]},
+        )
     currency = validate_currency(currency or channel.currency)
     if not channel.active:
         raise ValidationFailed("This sales channel is inactive.", fields={"channel": ["Inactive."]})
@@ -254,6 +266,10 @@ def place_order(
     discount_total = sum((line.discount_amount for line in order_lines), Decimal(0))
     tax_total = sum((line.tax_amount for line in order_lines), Decimal(0))
     grand_total = subtotal - discount_total + tax_total + shipping_total
+    if subtotal + tax_total + shipping_total >= MAX_AMOUNT:
+        raise ValidationFailed(
+            "The order's total is too large.", fields={"lines": ["The order's total is too large."]}
+        )
     if expected_grand_total is not None:
         expected = to_decimal(expected_grand_total, field="grand_total")
         if expected != grand_total:

@@ -149,3 +149,30 @@ def test_forty_checkouts_for_thirty_units_hold_exactly_thirty_and_refuse_cleanly
     assert StockLevel.objects.get().allocated == 30
     assert audit_stock() == []
     assert connection.vendor == "postgresql"
+
+
+def test_checkout_with_a_hold_races_plain_orders_without_deadlock():
+    """Converting a hold locks every level of its SKUs in pk order, like routing does."""
+    from inventory import services as inventory_services
+
+    ChannelFactory()
+    first = WarehouseFactory(code="aaa", rank=1)  # lower pk: locked first by routing
+    second = WarehouseFactory(code="bbb", rank=2)
+    sku = SKUFactory(code="HOLD-1")
+    stock(sku, first, 20)
+    stock(sku, second, 200)
+    tokens = []
+    for _ in range(10):
+        token, rows = inventory_services.reserve(items=[(sku, 3)], actor=Actor.system("t"))
+        assert rows[0].warehouse == second  # most available
+        tokens.append(token)
+
+    def work(index):
+        if index % 2:
+            return place("web", (("HOLD-1", 5),), reservation_token=tokens[index // 2]).status
+        return place("web", (("HOLD-1", 2),)).status
+
+    results = run_concurrently(20, work)
+
+    assert results.count(OrderStatus.ALLOCATED) == 20
+    assert audit_stock() == []

@@ -100,3 +100,22 @@ def test_bad_hold_requests_are_4xx(api, shelf):
     assert bad_sku.status_code == 400
     assert "items.0.sku" in bad_sku.json()["error"]["fields"]
     assert Reservation.objects.count() == 0
+
+
+def test_idempotent_replay_is_byte_for_byte_the_first_answer(api, shelf):
+    body = json.dumps({"items": [{"sku": "TSHIRT-BLK-M", "quantity": 1}]})
+    first = api.post(
+        "/api/v1/reservations/",
+        data=body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="cart-1",
+    )
+    second = api.post(
+        "/api/v1/reservations/",
+        data=body,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="cart-1",
+    )
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert Reservation.objects.count() == 1

@@ -108,3 +108,17 @@ def test_bad_stock_requests_are_4xx_and_change_nothing(api, shelf, url, body, fi
 def test_catalogue_read(api, shelf):
     body = api.get(f"/api/v1/skus/{shelf.code}/").json()
     assert body["code"] == "TSHIRT-BLK-M" and body["price"] == "19.900"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/stock/availability/?sku=a%00b",
+        "/api/v1/stock/movements/?sku=a%00b",
+        "/api/v1/stock/movements/?reference=x%00",
+    ],
+)
+def test_nul_characters_in_parameters_are_a_400(api, url):
+    response = api.get(url)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"

@@ -156,6 +156,29 @@ BAD_INPUTS = {
     "unknown field": (lambda b: b.update(colour="red"), "colour"),
     "bad email": (lambda b: b["customer"].update(email="not-an-email"), "customer"),
     "discount above price": (lambda b: b["lines"][0].update(discount="100.00"), "lines.0.discount"),
+    "line total beyond the money column": (
+        lambda b: b["lines"][0].update(quantity=100000, unit_price="99999999.99"),
+        "lines.0.quantity",
+    ),
+    "order total beyond the money column": (
+        lambda b: b.update(
+            lines=[{"sku": "TSHIRT-BLK-M", "quantity": 9, "unit_price": "9999999999.99"}] * 3
+        ),
+        "lines",
+    ),
+    "email longer than the column": (
+        lambda b: (
+            b.pop("customer"),
+            b.update(
+                email="a" * 60 + "." + "b" * 60 + "." + "c" * 60 + "." + "d" * 60 + "@example.com"
+            ),
+        ),
+        "email",
+    ),
+    "draft with a stock hold": (
+        lambda b: b.update(draft=True, reservation_token="abc"),
+        "reservation_token",
+    ),
 }
 
 
