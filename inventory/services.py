@@ -176,7 +176,7 @@ def _release(reservations, *, actor, status):
         r.save(update_fields=["status"])
     if reservations:
         for wh_id in {r.warehouse_id for r in reservations}:
-            stock._announce_arrival([r.sku_id for r in reservations], wh_id)
+            stock.announce_arrival([r.sku_id for r in reservations], wh_id)
 
 
 @transaction.atomic

@@ -128,7 +128,8 @@ def _positive(quantity, field="quantity") -> int:
     return quantity
 
 
-def _announce_arrival(sku_ids, warehouse_id):
+def announce_arrival(sku_ids, warehouse_id):
+    """After commit, tell listeners (orders: backorder allocation) that units became free."""
     sku_ids = list(sku_ids)
     transaction.on_commit(
         lambda: stock_arrived.send(sender=StockLevel, sku_ids=sku_ids, warehouse_id=warehouse_id)
@@ -159,7 +160,7 @@ def receive(*, sku, warehouse, quantity, actor, reference="", note="") -> StockM
         actor=actor,
         note=note,
     )
-    _announce_arrival([sku.pk], warehouse.pk)
+    announce_arrival([sku.pk], warehouse.pk)
     return movement
 
 
@@ -183,7 +184,7 @@ def adjust(*, sku, warehouse, change, actor, note, reference="") -> StockMovemen
         note=note,
     )
     if change > 0:
-        _announce_arrival([sku.pk], warehouse.pk)
+        announce_arrival([sku.pk], warehouse.pk)
     return movement
 
 
@@ -212,7 +213,7 @@ def count(*, sku, warehouse, counted, actor, note="") -> StockMovement | None:
         note=note or f"counted {counted}",
     )
     if difference > 0:
-        _announce_arrival([sku.pk], warehouse.pk)
+        announce_arrival([sku.pk], warehouse.pk)
     return movement
 
 
@@ -246,7 +247,7 @@ def transfer(*, sku, source, destination, quantity, actor, note="") -> tuple:
         actor=actor,
         note=note,
     )
-    _announce_arrival([sku.pk], destination.pk)
+    announce_arrival([sku.pk], destination.pk)
     return moved_out, moved_in
 
 
@@ -315,7 +316,7 @@ def deallocate(*, sku_id, warehouse_id, quantity, reference, actor) -> StockMove
         actor=actor,
     )
     # Freed units may serve a backordered order.
-    _announce_arrival([sku_id], warehouse_id)
+    announce_arrival([sku_id], warehouse_id)
     return movement
 
 
@@ -344,7 +345,7 @@ def restock_return(*, sku, warehouse, quantity, reference, actor, note="") -> St
         actor=actor,
         note=note,
     )
-    _announce_arrival([sku.pk], warehouse.pk)
+    announce_arrival([sku.pk], warehouse.pk)
     return movement
 
 

@@ -28,6 +28,8 @@ class Actor:
 
     @classmethod
     def from_request(cls, request) -> "Actor":
+        """The API key an integration called with (set by ApiKeyAuthentication), else the
+        logged-in user."""
         api_key = getattr(request, "api_key", None)
         if api_key is not None:
             return cls.for_api_key(api_key)

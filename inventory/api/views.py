@@ -22,11 +22,6 @@ READ = (C.STOCK_VIEW, "stock:read")
 WRITE = (C.STOCK_CHANGE, "stock:write")
 
 
-def _actor(request) -> Actor:
-    api_key = request_api_key(request)
-    return Actor.for_api_key(api_key) if api_key else Actor.for_user(request.user)
-
-
 def _refuse_nul(values, field) -> None:
     """PostgreSQL text can't hold NUL: refuse it as bad input rather than fail on it."""
     if any("\x00" in value for value in values):
@@ -143,7 +138,7 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 quantity=data["quantity"],
                 reference=data["reference"],
                 note=data["note"],
-                actor=_actor(request),
+                actor=Actor.from_request(request),
             )
             return self._level_response(sku, warehouse, status.HTTP_201_CREATED)
 
@@ -162,7 +157,7 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 change=data["change"],
                 note=data["note"],
                 reference=data["reference"],
-                actor=_actor(request),
+                actor=Actor.from_request(request),
             )
             return self._level_response(sku, warehouse, status.HTTP_201_CREATED)
 
@@ -183,7 +178,7 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 destination=destination,
                 quantity=data["quantity"],
                 note=data["note"],
-                actor=_actor(request),
+                actor=Actor.from_request(request),
             )
             levels = StockLevel.objects.select_related("sku", "warehouse").filter(
                 sku=sku, warehouse__in=[source, destination]
@@ -206,7 +201,7 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 warehouse=warehouse,
                 counted=data["counted"],
                 note=data["note"],
-                actor=_actor(request),
+                actor=Actor.from_request(request),
             )
             return self._level_response(sku, warehouse, status.HTTP_201_CREATED)
 
@@ -247,7 +242,7 @@ class ReservationView(APIView):
                 minutes=data.get("minutes"),
                 country=data["country"].upper(),
                 reference=data["reference"],
-                actor=_actor(request),
+                actor=Actor.from_request(request),
             )
             return Response(_reservation_body(token, rows), status=status.HTTP_201_CREATED)
 
@@ -270,7 +265,7 @@ class ReservationDetailView(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request, token):
-        services.release_reservation(token=token, actor=_actor(request))
+        services.release_reservation(token=token, actor=Actor.from_request(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

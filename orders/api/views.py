@@ -30,11 +30,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
-def _actor(request) -> Actor:
-    api_key = request_api_key(request)
-    return Actor.for_api_key(api_key) if api_key else Actor.for_user(request.user)
-
-
 def _warehouse(code):
     if not code:
         return None
@@ -135,7 +130,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 reservation_token=data.get("reservation_token"),
                 warehouse=warehouse,
                 draft=data.get("draft", False),
-                actor=_actor(request),
+                actor=Actor.from_request(request),
             )
             return self._respond(order, status.HTTP_201_CREATED)
 
@@ -151,7 +146,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         order = self._order()
         payload = serializer_class(data=request.data)
         payload.is_valid(raise_exception=True)
-        order = run(order, payload.validated_data, _actor(request))
+        order = run(order, payload.validated_data, Actor.from_request(request))
         return self._respond(order)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.OrderSerializer)
@@ -227,7 +222,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         order = self._order()
         payload = s.NoteSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        event = services.add_note(order, text=payload.validated_data["text"], actor=_actor(request))
+        event = services.add_note(
+            order, text=payload.validated_data["text"], actor=Actor.from_request(request)
+        )
         return Response(s.OrderEventSerializer(event).data, status=status.HTTP_201_CREATED)
 
 
