@@ -9,12 +9,12 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from demo import world as demo_world
 from inventory import stock
 from inventory.models import SKU, Product, StockLevel, Warehouse
 from oms_site.actors import Actor
 from oms_site.models import ApiKey, StaffProfile
 from oms_site.roles import Role
-from orders.management.commands import load_demo
 from orders.models import SalesChannel
 
 ACTOR = Actor.system("bench")
@@ -22,8 +22,8 @@ ACTOR = Actor.system("bench")
 
 def ensure_places():
     """The demo's four warehouses and six channels (web is EUR)."""
-    warehouses = load_demo.ensure_warehouses()
-    channels = load_demo.ensure_channels()
+    warehouses = demo_world.ensure_warehouses()
+    channels = demo_world.ensure_channels()
     return warehouses, channels
 
 

@@ -1,7 +1,7 @@
 """The order list at 100k orders (and 1M with --big): first page of the dashboard list
 /orders/ and of the API list GET /api/v1/orders/, as an owner.
 
-The orders are demo-like history written by ``load_demo``'s ``HistoryWriter`` with
+The orders are demo-like history written by the demo's ``HistoryWriter`` with
 ``bulk_create`` (past stock movements left out; open allocations are in the ledger). The
 database keeps them between runs: a run only tops the count up to the target.
 Timing is in-process (django.test.Client), so it is the server's time without HTTP.
@@ -14,7 +14,8 @@ from django.db.models import JSONField
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from orders.management.commands import load_demo
+from demo import world as demo_world
+from demo.history import HistoryWriter
 from orders.models import Order
 
 from . import data
@@ -32,7 +33,7 @@ TABLES = [
 ]
 
 
-class CopyHistoryWriter(load_demo.HistoryWriter):
+class CopyHistoryWriter(HistoryWriter):
     """The demo generator, writing with PostgreSQL COPY instead of INSERT."""
 
     def insert(self, model, objects):
@@ -77,7 +78,7 @@ def ensure_orders(target: int) -> int:
         return 0
     started = time.monotonic()
     print(f"  loading {missing:,} orders (have {have:,}) ...", flush=True)
-    world = load_demo.load_world(skus=200, customers=3000, seed=11)
+    world = demo_world.load_world(skus=200, customers=3000, seed=11)
     writer = CopyHistoryWriter(
         warehouses=world["warehouses"],
         skus=world["skus"],

@@ -20,11 +20,12 @@ from collections import defaultdict
 from django.db import connection
 from django.db.models import Sum
 
+from demo import world as demo_world
+from demo.reference_data import WAREHOUSES as DEMO_WAREHOUSES
+from inventory import geocoding, stock
 from inventory import routing as engine
-from inventory import stock
 from inventory.models import DEFAULT_RULE_CHAIN, StockLevel, StockMovement, Warehouse
 from oms_site.actors import Actor
-from orders.management.commands import load_demo
 from orders.models import Allocation, OrderStatus
 from orders.services import place_order
 
@@ -35,7 +36,7 @@ ACTOR = Actor.system("bench")
 
 
 def _address(index):
-    spec = load_demo.customer_spec(index)
+    spec = demo_world.customer_spec(index)
     return spec["address"] | {"phone": ""}, spec
 
 
@@ -268,7 +269,7 @@ def _demo_snapshot(rng, sku_count=200):
             rank=spec["rank"],
             ships_to_countries=tuple(spec["ships_to_countries"]),
         )
-        for i, spec in enumerate(load_demo.WAREHOUSES)
+        for i, spec in enumerate(DEMO_WAREHOUSES)
     ]
     by_code = {w.code: w.id for w in warehouses}
     available = {}
@@ -318,10 +319,10 @@ def quality(orders: int):
     engine_seconds = 0.0
     geo = {}
     for i in range(orders):
-        spec = load_demo.customer_spec(i)
+        spec = demo_world.customer_spec(i)
         country, city = spec["country"], spec["address"]["city"]
         if (country, city) not in geo:
-            geo[(country, city)] = load_demo.geocoding.locate(country, city)
+            geo[(country, city)] = geocoding.locate(country, city)
         where = geo[(country, city)]
         destination = engine.Destination(country, where.latitude, where.longitude)
         n = rng.choices([1, 2, 3, 4], [45, 30, 17, 8])[0]

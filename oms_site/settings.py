@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "orders",
     "fulfillment",
     "returns",
+    "demo",
 ]
 
 MIDDLEWARE = [
