@@ -3,20 +3,38 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+LOCK := requirements.lock
+# The lock pins every package (with hashes) for Python 3.11+ on any platform; uv installs it.
+UV_VERSION := $(shell sed -n 's/^uv==\([^ ]*\).*/\1/p' $(LOCK))
+UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
+	--python-version 3.11 --quiet -o $(LOCK)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha1sum | cut -c1-12)
 PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: run test test-only check bench install migrate demo browser format clean audit
+.PHONY: run test test-only check bench install migrate demo browser format clean audit lock lock-upgrade
 
-$(STAMP): pyproject.toml
+# Installs exactly what requirements.lock pins (uv pip sync also removes what it doesn't).
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
+	@$(BIN)/uv pip sync --quiet --python $(BIN)/python $(LOCK)
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
+
+## lock: after changing dependencies in pyproject.toml, pin the new ones (keeps the others)
+lock:
+	@test -x $(BIN)/uv || (test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
+		$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)")
+	@$(UV_COMPILE)
+
+## lock-upgrade: move every pinned package to its newest allowed release
+lock-upgrade:
+	@test -x $(BIN)/uv || (test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
+		$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)")
+	@$(UV_COMPILE) --upgrade
 
 migrate: install
 	@$(BIN)/python manage.py migrate --noinput
