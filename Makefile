@@ -12,6 +12,8 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha1sum | cut -
 PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
+# The secret key of this installation: made once, kept in var/ (SECRET_KEY overrides it).
+export SECRET_KEY_FILE ?= $(CURDIR)/var/secret-key
 
 .PHONY: run test test-only check bench install migrate demo browser format clean audit lock lock-upgrade
 
@@ -22,7 +24,11 @@ $(STAMP): pyproject.toml $(LOCK)
 	@$(BIN)/uv pip sync --quiet --python $(BIN)/python $(LOCK)
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(SECRET_KEY_FILE)
+
+$(SECRET_KEY_FILE):
+	@mkdir -p $(dir $@)
+	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
 ## lock: after changing dependencies in pyproject.toml, pin the new ones (keeps the others)
 lock:

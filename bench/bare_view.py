@@ -1,5 +1,5 @@
-"""The bare-Django baseline of the orders API benchmark (mounted at /bench/bare-orders/ only
-when OMS_BENCH_VIEWS is on).
+"""The bare-Django baseline of the orders API benchmark (mounted at /bench/bare-orders/ by
+``bench.urls``, which only the benchmark's servers use).
 
 What it does is what the raw SQL baseline does, through Django: parse the JSON body and
 insert an order row, its line rows and one event row with the ORM in one transaction.

@@ -23,9 +23,8 @@ BIN = Path(sys.executable).parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/oms_bench"
 # Environment for this process and every subprocess (migrate, gunicorn).
 BENCH_ENV = {
-    "DJANGO_SETTINGS_MODULE": "oms_site.settings",
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
     "DEBUG": "false",
-    "OMS_BENCH_VIEWS": "1",
     # No broker needed: enqueued tasks (webhooks, backorder allocation) stay in memory.
     "CELERY_BROKER_URL": "memory://localhost/",
     # Persistent connections, as a production deployment would configure them.

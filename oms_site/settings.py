@@ -6,7 +6,6 @@ transport, both under ``var/``, so ``make run`` needs no server. Production sets
 ``DEBUG=false`` and ``ALLOWED_HOSTS``.
 """
 
-import sys
 from pathlib import Path
 
 import environ
@@ -19,12 +18,18 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
-# A development key is only acceptable while DEBUG is on; production must set SECRET_KEY.
+# The key comes from SECRET_KEY, or from the file SECRET_KEY_FILE names (`make run` keeps
+# one in var/secret-key). Only DEBUG may fall back to a development key.
 SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY and env.str("SECRET_KEY_FILE", default=""):
+    SECRET_KEY = Path(env.str("SECRET_KEY_FILE")).read_text().strip()
 if not SECRET_KEY:
-    if not DEBUG and env.bool("OMS_REQUIRE_SECRET_KEY", default=False):
-        raise environ.ImproperlyConfigured("SECRET_KEY must be set in production")
-    # The "django-insecure-" prefix makes `check --deploy` flag a production without a key.
+    if not DEBUG:
+        raise environ.ImproperlyConfigured(
+            "Set SECRET_KEY (or SECRET_KEY_FILE) to a long random value; only DEBUG=true "
+            "runs without one."
+        )
+    # The "django-insecure-" prefix makes `check --deploy` flag it.
     SECRET_KEY = "django-insecure-development-key-set-SECRET_KEY-in-production-0123456789"
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
@@ -106,10 +111,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
-if "pytest" in sys.modules:
-    # Tests create many users; a slow password hash would dominate the suite's time.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
@@ -154,8 +155,6 @@ OMS_WEBHOOK_MAX_ATTEMPTS = env.int("OMS_WEBHOOK_MAX_ATTEMPTS", default=8)
 OMS_WEBHOOK_TIMEOUT_SECONDS = env.float("OMS_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 # Allow webhook URLs on loopback/private networks (an ERP on the LAN; the test stubs).
 OMS_WEBHOOK_ALLOW_PRIVATE = env.bool("OMS_WEBHOOK_ALLOW_PRIVATE", default=False)
-# Only the benchmark turns this on: it mounts a bare insert view used as a baseline.
-OMS_BENCH_VIEWS = env.bool("OMS_BENCH_VIEWS", default=False)
 
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -190,26 +189,24 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery ------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
-# Tests get their own queue folder so they never meet a running `make run`'s messages.
-TESTING = "pytest" in sys.modules
-CELERY_FILESYSTEM_DIR = Path(
-    env.str(
-        "CELERY_FILESYSTEM_DIR", default=str(VAR_DIR / ("test-celery" if TESTING else "celery"))
-    )
-)
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    _queue_dir = CELERY_FILESYSTEM_DIR / "queue"
-    _processed_dir = CELERY_FILESYSTEM_DIR / "processed"
-    _queue_dir.mkdir(parents=True, exist_ok=True)
-    _processed_dir.mkdir(parents=True, exist_ok=True)
-    (CELERY_FILESYSTEM_DIR / "control").mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),
-        "data_folder_in": str(_queue_dir),
-        "data_folder_out": str(_queue_dir),
-        "processed_folder": str(_processed_dir),
+CELERY_FILESYSTEM_DIR = Path(env.str("CELERY_FILESYSTEM_DIR", default=str(VAR_DIR / "celery")))
+
+
+def filesystem_broker_options(folder: Path) -> dict:
+    """Celery's filesystem transport: one folder of message files, made if missing."""
+    for sub in ("queue", "processed", "control"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return {
+        "control_folder": str(folder / "control"),
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
         "store_processed": False,
     }
+
+
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(CELERY_FILESYSTEM_DIR)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True

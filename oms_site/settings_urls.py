@@ -1,4 +1,4 @@
-"""Settings pages: /settings/."""
+"""Settings pages of the base layer under /settings/ (orders adds its own there too)."""
 
 from django.urls import path
 
@@ -8,9 +8,6 @@ app_name = "settings"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("channels/", views.channel_list, name="channels"),
-    path("channels/new/", views.channel_edit, name="channel_create"),
-    path("channels/<int:pk>/", views.channel_edit, name="channel_edit"),
     path("api-keys/", views.api_key_list, name="api_keys"),
     path("api-keys/new/", views.api_key_create, name="api_key_create"),
     path("api-keys/<str:prefix>/revoke/", views.api_key_revoke, name="api_key_revoke"),
@@ -24,5 +21,4 @@ urlpatterns = [
         views.webhook_redeliver,
         name="webhook_redeliver",
     ),
-    path("hold-rules/", views.hold_rules, name="hold_rules"),
 ]

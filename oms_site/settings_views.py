@@ -1,18 +1,16 @@
-"""Settings pages: sales channels, API keys, webhooks (with their deliveries) and hold rules.
+"""Settings pages of the base layer: the settings index, API keys and webhooks (with their
+deliveries). Sales channels and hold rules are the orders app's (``orders.settings_views``).
 
-Channels, webhooks and hold rules need ``integrations.manage``; API keys need
-``apikeys.manage``. Each page is a small form over its rows; redelivering a webhook goes
-through ``oms_site.webhooks``.
+Webhooks need ``integrations.manage``; API keys need ``apikeys.manage``. Redelivering a
+webhook goes through ``oms_site.webhooks``.
 """
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from orders.models import SalesChannel
-
 from . import webhooks
-from .forms import ApiKeyForm, HoldRulesForm, SalesChannelForm, WebhookSubscriptionForm
+from .forms import ApiKeyForm, WebhookSubscriptionForm
 from .models import ApiKey, WebhookDelivery, WebhookSubscription
 from .pages import capability_required
 from .roles import Capability
@@ -24,28 +22,6 @@ DELIVERIES_PAGE_SIZE = 50
 @require_GET
 def index(request):
     return render(request, "settings/index.html")
-
-
-# --- sales channels -------------------------------------------------------------------------
-
-
-@capability_required(Capability.INTEGRATIONS_MANAGE)
-@require_GET
-def channel_list(request):
-    return render(
-        request, "settings/channel_list.html", {"channels": SalesChannel.objects.order_by("name")}
-    )
-
-
-@capability_required(Capability.INTEGRATIONS_MANAGE)
-def channel_edit(request, pk=None):
-    channel = get_object_or_404(SalesChannel, pk=pk) if pk is not None else None
-    form = SalesChannelForm(request.POST if request.method == "POST" else None, instance=channel)
-    if request.method == "POST" and form.is_valid():
-        channel = form.save()
-        messages.success(request, f"Channel {channel.code} is saved.")
-        return redirect("settings:channels")
-    return render(request, "settings/channel_form.html", {"form": form, "channel": channel})
 
 
 # --- API keys -------------------------------------------------------------------------------
@@ -164,16 +140,3 @@ def webhook_redeliver(request, pk):
     webhooks.redeliver(delivery)
     messages.success(request, f"Delivery #{delivery.pk} is queued to be sent again.")
     return redirect("settings:webhook_delivery", pk=delivery.pk)
-
-
-# --- hold rules -----------------------------------------------------------------------------
-
-
-@capability_required(Capability.INTEGRATIONS_MANAGE)
-def hold_rules(request):
-    form = HoldRulesForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "Hold rules are saved.")
-        return redirect("settings:hold_rules")
-    return render(request, "settings/hold_rules.html", {"form": form})

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -14,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("settings/", include("oms_site.settings_urls")),
+    path("settings/", include("orders.settings_urls")),
     path("orders/", include("orders.urls")),
     path("inventory/", include("inventory.urls")),
     path("api/v1/", include("oms_site.api_urls")),
@@ -21,8 +21,3 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
 ]
-
-if settings.OMS_BENCH_VIEWS:
-    from bench import bare_view
-
-    urlpatterns.append(path("bench/bare-orders/", bare_view.bare_create_order))

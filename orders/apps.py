@@ -6,4 +6,9 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self):
+        from oms_site import channel_choices
+
         from . import receivers  # noqa: F401  (listens to inventory's stock_arrived)
+        from .selectors import sales_channel_choices
+
+        channel_choices.register(sales_channel_choices)

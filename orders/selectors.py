@@ -141,3 +141,11 @@ def order_detail(*, number: str) -> Order | None:
         .filter(number=number)
         .first()
     )
+
+
+def sales_channel_choices() -> list[tuple[str, str]]:
+    """Every channel as (code, "Name (code)"), by name: for forms that scope by channel."""
+    return [
+        (code, f"{name} ({code})")
+        for code, name in SalesChannel.objects.order_by("name").values_list("code", "name")
+    ]

@@ -1,5 +1,3 @@
-import os
-
 import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
@@ -122,10 +120,6 @@ def api(make_api_key):
     """An API client with a key that may do everything on every channel."""
     client, _, _ = make_api_key()
     return client
-
-
-def pytest_configure(config):
-    os.environ.setdefault("OMS_TESTING", "1")
 
 
 @pytest.fixture(autouse=True)

@@ -68,13 +68,14 @@ def delivery(subscription):
 
 def test_index_links_to_every_section_for_the_owner(owner):
     html = owner.get(reverse("settings:index")).content.decode()
-    for name in ("channels", "api_keys", "webhooks", "hold_rules"):
-        assert reverse(f"settings:{name}") in html
+    for name in ("order_settings:channels", "settings:api_keys", "settings:webhooks"):
+        assert reverse(name) in html
+    assert reverse("order_settings:hold_rules") in html
 
 
 def test_index_hides_api_keys_from_a_manager(manager):
     html = manager.get(reverse("settings:index")).content.decode()
-    assert reverse("settings:channels") in html
+    assert reverse("order_settings:channels") in html
     assert reverse("settings:api_keys") not in html
 
 
@@ -82,26 +83,26 @@ def test_index_hides_api_keys_from_a_manager(manager):
 
 
 def test_channel_list(manager, channel):
-    response = manager.get(reverse("settings:channels"))
+    response = manager.get(reverse("order_settings:channels"))
     assert response.status_code == 200
     assert "Web shop" in response.content.decode()
 
 
 def test_create_a_channel(manager, db):
     response = manager.post(
-        reverse("settings:channel_create"),
+        reverse("order_settings:channel_create"),
         {"code": "amazon-de", "name": "Amazon DE", "kind": "amazon", "currency": "EUR"},
         follow=True,
     )
     channel = SalesChannel.objects.get(code="amazon-de")
     assert (channel.kind, channel.active) == ("amazon", False)  # the box was not ticked
-    assert response.redirect_chain[-1][0] == reverse("settings:channels")
+    assert response.redirect_chain[-1][0] == reverse("order_settings:channels")
     assert "amazon-de is saved" in " ".join(messages_of(response))
 
 
 def test_edit_a_channel_keeps_its_code(manager, channel):
     response = manager.post(
-        reverse("settings:channel_edit", args=[channel.pk]),
+        reverse("order_settings:channel_edit", args=[channel.pk]),
         {
             "code": "renamed",
             "name": "Online shop",
@@ -117,7 +118,7 @@ def test_edit_a_channel_keeps_its_code(manager, channel):
 
 def test_a_bad_channel_form_shows_errors_and_writes_nothing(manager, channel):
     response = manager.post(
-        reverse("settings:channel_create"),
+        reverse("order_settings:channel_create"),
         {"code": "web", "name": "", "kind": "telepathy", "currency": "XXX"},
     )
     assert response.status_code == 200
@@ -128,7 +129,7 @@ def test_a_bad_channel_form_shows_errors_and_writes_nothing(manager, channel):
 
 
 def test_edit_of_an_unknown_channel_is_404(manager, db):
-    assert manager.get(reverse("settings:channel_edit", args=[999])).status_code == 404
+    assert manager.get(reverse("order_settings:channel_edit", args=[999])).status_code == 404
 
 
 # --- API keys -------------------------------------------------------------------------------
@@ -317,7 +318,7 @@ def test_redeliver_is_post_only(manager, delivery):
 
 def test_hold_rules_page_lists_every_kind(manager, db):
     HoldRule.objects.create(kind=HoldRule.Kind.HIGH_VALUE, enabled=True, threshold=500)
-    response = manager.get(reverse("settings:hold_rules"))
+    response = manager.get(reverse("order_settings:hold_rules"))
     html = response.content.decode()
     for _kind, label in HoldRule.Kind.choices:
         assert label in html
@@ -327,7 +328,7 @@ def test_hold_rules_page_lists_every_kind(manager, db):
 def test_saving_hold_rules_updates_and_creates_them(manager, db):
     HoldRule.objects.create(kind=HoldRule.Kind.BLOCKED_CUSTOMER, enabled=True)
     response = manager.post(
-        reverse("settings:hold_rules"),
+        reverse("order_settings:hold_rules"),
         {
             "high_value-enabled": "on",
             "high_value-threshold": "1000",
@@ -346,7 +347,7 @@ def test_saving_hold_rules_updates_and_creates_them(manager, db):
 
 
 def test_a_value_rule_needs_a_threshold(manager, db):
-    response = manager.post(reverse("settings:hold_rules"), {"high_value-enabled": "on"})
+    response = manager.post(reverse("order_settings:hold_rules"), {"high_value-enabled": "on"})
     assert response.status_code == 200
     assert "high_value-threshold" in response.context["form"].errors
     assert "Set a threshold" in response.content.decode()
@@ -356,7 +357,7 @@ def test_a_value_rule_needs_a_threshold(manager, db):
 def test_a_saved_rule_holds_the_next_order(manager, channel, warehouse, sku):
     factories.stock(sku, warehouse, 5)
     manager.post(
-        reverse("settings:hold_rules"),
+        reverse("order_settings:hold_rules"),
         {"high_value-enabled": "on", "high_value-threshold": "10"},
     )
     order = services.place_order(
@@ -377,9 +378,9 @@ API_KEYS = {"owner"}
 def _pages(channel, subscription, delivery):
     return {
         "index": (reverse("settings:index"), INTEGRATIONS),
-        "channels": (reverse("settings:channels"), INTEGRATIONS),
-        "channel_create": (reverse("settings:channel_create"), INTEGRATIONS),
-        "channel_edit": (reverse("settings:channel_edit", args=[channel.pk]), INTEGRATIONS),
+        "channels": (reverse("order_settings:channels"), INTEGRATIONS),
+        "channel_create": (reverse("order_settings:channel_create"), INTEGRATIONS),
+        "channel_edit": (reverse("order_settings:channel_edit", args=[channel.pk]), INTEGRATIONS),
         "webhooks": (reverse("settings:webhooks"), INTEGRATIONS),
         "webhook_create": (reverse("settings:webhook_create"), INTEGRATIONS),
         "webhook_edit": (reverse("settings:webhook_edit", args=[subscription.pk]), INTEGRATIONS),
@@ -391,7 +392,7 @@ def _pages(channel, subscription, delivery):
             reverse("settings:webhook_delivery", args=[delivery.pk]),
             INTEGRATIONS,
         ),
-        "hold_rules": (reverse("settings:hold_rules"), INTEGRATIONS),
+        "hold_rules": (reverse("order_settings:hold_rules"), INTEGRATIONS),
         "api_keys": (reverse("settings:api_keys"), API_KEYS),
         "api_key_create": (reverse("settings:api_key_create"), API_KEYS),
     }
@@ -424,7 +425,7 @@ def test_who_may_see_each_settings_page(client_for, channel, delivery, role, pag
 @pytest.mark.parametrize("role", ROLES)
 def test_who_may_create_a_channel(client_for, db, role):
     response = client_for(role).post(
-        reverse("settings:channel_create"),
+        reverse("order_settings:channel_create"),
         {"code": "pos", "name": "POS", "kind": "pos", "currency": "EUR", "active": "on"},
     )
     allowed = role in INTEGRATIONS
@@ -435,7 +436,7 @@ def test_who_may_create_a_channel(client_for, db, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_who_may_edit_a_channel(client_for, channel, role):
     response = client_for(role).post(
-        reverse("settings:channel_edit", args=[channel.pk]),
+        reverse("order_settings:channel_edit", args=[channel.pk]),
         {"code": "web", "name": "Renamed", "kind": "web", "currency": "EUR", "active": "on"},
     )
     allowed = role in INTEGRATIONS
@@ -499,7 +500,7 @@ def test_who_may_redeliver(client_for, delivery, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_who_may_save_hold_rules(client_for, db, role):
     response = client_for(role).post(
-        reverse("settings:hold_rules"), {"address_mismatch-enabled": "on"}
+        reverse("order_settings:hold_rules"), {"address_mismatch-enabled": "on"}
     )
     allowed = role in INTEGRATIONS
     assert response.status_code == (302 if allowed else 403)
@@ -507,8 +508,14 @@ def test_who_may_save_hold_rules(client_for, db, role):
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, db):
-    for name in ("index", "channels", "api_keys", "webhooks", "hold_rules"):
-        response = client.get(reverse(f"settings:{name}"))
+    for name in (
+        "settings:index",
+        "order_settings:channels",
+        "settings:api_keys",
+        "settings:webhooks",
+        "order_settings:hold_rules",
+    ):
+        response = client.get(reverse(name))
         assert response.status_code == 302 and response["Location"].startswith("/login/")
 
 

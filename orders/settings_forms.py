@@ -1,0 +1,68 @@
+"""Forms of the orders app's settings pages: sales channels and hold rules. They check
+input; the writes are ``orders.services.configuration``'s."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import HoldRule, SalesChannel
+from .services.configuration import VALUE_RULES
+
+
+class SalesChannelForm(forms.ModelForm):
+    class Meta:
+        model = SalesChannel
+        fields = ["code", "name", "kind", "currency", "active"]
+        help_texts = {"code": _("Short and stable: API keys and integrations refer to it.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # API keys are scoped by channel code; renaming it would silently change them.
+            self.fields["code"].disabled = True
+            self.fields["code"].help_text = _("Fixed once created: API keys refer to it.")
+
+
+class HoldRulesForm(forms.Form):
+    """Every hold rule kind on one form: enabled, and the threshold of the value rules."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        existing = {rule.kind: rule for rule in HoldRule.objects.all()}
+        self.rows = []
+        for kind, label in HoldRule.Kind.choices:
+            rule = existing.get(kind)
+            enabled_name, threshold_name = f"{kind}-enabled", f"{kind}-threshold"
+            self.fields[enabled_name] = forms.BooleanField(
+                label=_("Enabled"),
+                required=False,
+                initial=rule.enabled if rule else False,
+            )
+            row = {"kind": kind, "label": label, "rule": rule, "enabled": self[enabled_name]}
+            if kind in VALUE_RULES:
+                self.fields[threshold_name] = forms.DecimalField(
+                    label=_("Threshold"),
+                    required=False,
+                    min_value=0,
+                    max_digits=14,
+                    decimal_places=2,
+                    initial=rule.threshold if rule else None,
+                )
+                row["threshold"] = self[threshold_name]
+            self.rows.append(row)
+
+    def clean(self):
+        data = super().clean()
+        for kind in VALUE_RULES:
+            if data.get(f"{kind}-enabled") and data.get(f"{kind}-threshold") is None:
+                self.add_error(f"{kind}-threshold", _("Set a threshold to enable this rule."))
+        return data
+
+    def rules(self) -> dict:
+        """kind -> {"enabled", "threshold"} as the service takes them."""
+        return {
+            kind: {
+                "enabled": self.cleaned_data.get(f"{kind}-enabled", False),
+                "threshold": self.cleaned_data.get(f"{kind}-threshold"),
+            }
+            for kind, _label in HoldRule.Kind.choices
+        }

@@ -1,0 +1,14 @@
+"""The orders app's settings pages, mounted under /settings/ beside the base layer's."""
+
+from django.urls import path
+
+from . import settings_views as views
+
+app_name = "order_settings"
+
+urlpatterns = [
+    path("channels/", views.channel_list, name="channels"),
+    path("channels/new/", views.channel_edit, name="channel_create"),
+    path("channels/<int:pk>/", views.channel_edit, name="channel_edit"),
+    path("hold-rules/", views.hold_rules, name="hold_rules"),
+]
