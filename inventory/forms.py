@@ -75,9 +75,14 @@ class StockChangeForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
+        choices = visible_warehouses(user)
+        only = list(choices[:2])
+        for name, field in self.fields.items():
             if isinstance(field, WarehouseChoiceField):
-                field.queryset = visible_warehouses(user)
+                field.queryset = choices
+                # Someone with one warehouse should not have to choose it every time.
+                if len(only) == 1 and name != "destination" and not self.is_bound:
+                    self.initial.setdefault(name, only[0].pk)
 
     def warehouses(self) -> list[Warehouse]:
         """The warehouses the change touches (each is access-checked by the view)."""

@@ -291,13 +291,29 @@ def _assign_to_lines(lines, sku_assignments, dropship, remaining):
     return assignments, backordered
 
 
+# What each rule code means, in words a merchant reads on the order page and in the trail.
+RULE_DESCRIPTIONS = {
+    "ship_complete": "ships everything still needed from one place",
+    "closest": "closest to the delivery address",
+    "rank": "the best-ranked warehouse",
+    "most_available": "the most units available",
+    "manual": "chosen by hand",
+    "dropship": "drop-shipped by the supplier",
+    "backordered": "nothing in stock anywhere: backordered",
+}
+
+
+def describe_rule(code: str) -> str:
+    return RULE_DESCRIPTIONS.get(code, code.replace("_", " "))
+
+
 def _explain(picks, backordered, total_units) -> str:
     if not picks:
         return f"No warehouse can ship any of the {total_units} units: all backordered."
     parts = []
     for pick in picks:
         place = pick.get("warehouse") or f"supplier {pick.get('supplier')}"
-        parts.append(f"{pick['units']} unit(s) from {place} (decided by {pick['decided_by']})")
+        parts.append(f"{pick['units']} unit(s) from {place} ({describe_rule(pick['decided_by'])})")
     text = "; ".join(parts)
     waiting = sum(backordered.values())
     if waiting:

@@ -38,11 +38,29 @@ class OrderFilterForm(forms.Form):
     )
     created_from = forms.DateField(label="Created from", required=False, widget=DateInput)
     created_to = forms.DateField(label="Created to", required=False, widget=DateInput)
+    warehouse = forms.ModelChoiceField(
+        queryset=Warehouse.objects.only("code", "name").order_by("rank", "code"),
+        to_field_name="code",
+        required=False,
+        empty_label="Any warehouse",
+        help_text="Orders with units allocated there.",
+    )
+    mine = forms.BooleanField(label="My warehouses", required=False)
+
+    def __init__(self, *args, warehouse_limited=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not warehouse_limited:
+            # Only warehouse staff have "their" warehouses.
+            del self.fields["mine"]
 
     def filters(self) -> dict:
         """The valid filters (an invalid one is shown as an error and ignored)."""
         self.is_valid()
         return {key: value for key, value in self.cleaned_data.items() if value not in ("", None)}
+
+    def has_more_filters(self) -> bool:
+        """Any filter beyond the search box is set (the fold opens to show it)."""
+        return any(self.data.get(name) for name in self.fields if name not in ("q",))
 
 
 # --- actions on one order -----------------------------------------------------------------

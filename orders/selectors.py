@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
+from . import access
 from .models import Allocation, Order, OrderEvent, OrderLine, OrderStatus, SalesChannel
 
 PAGE_SIZE = 50
@@ -33,8 +34,13 @@ def _start_of(day: date) -> datetime:
 
 def _filtered(filters: dict, *, with_status: bool = True):
     """Orders matching ``filters``: status, channel (code or instance), created_from,
-    created_to (dates, inclusive) and q (number, external id, email, customer, SKU code)."""
+    created_to (dates, inclusive), warehouse (allocated there), warehouse_ids (allocated in
+    any of them: "my warehouses") and q (number, external id, email, customer, SKU code)."""
     orders = Order.objects.all()
+    if filters.get("warehouse"):
+        orders = access.in_warehouses(orders, [filters["warehouse"].pk])
+    if "warehouse_ids" in filters:
+        orders = access.in_warehouses(orders, filters["warehouse_ids"])
     status = filters.get("status")
     if with_status and status:
         orders = orders.filter(status=status)

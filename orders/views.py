@@ -9,16 +9,17 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_fsm import can_proceed
 
 from inventory.models import Warehouse
+from inventory.routing import describe_rule
 from oms_site.actors import Actor
 from oms_site.errors import DomainError, ValidationFailed
 from oms_site.money import format_money
 from oms_site.pages import capability_required, report_domain_error
-from oms_site.roles import Capability, user_can
+from oms_site.roles import Capability
 
-from . import selectors, services
+from . import access, selectors, services
+from . import actions as order_actions
 from .forms import (
     VISIBLE_LINES,
     CancelForm,
@@ -58,8 +59,10 @@ def _query(params, **changes) -> str:
 @capability_required(Capability.ORDER_VIEW)
 @require_GET
 def order_list(request):
-    form = OrderFilterForm(request.GET)
+    form = OrderFilterForm(request.GET, warehouse_limited=access.is_warehouse_limited(request.user))
     filters = form.filters()
+    if filters.pop("mine", False):
+        filters["warehouse_ids"] = access.user_warehouse_ids(request.user)
     page = selectors.order_list(
         filters=filters, after=_cursor(request, "after"), before=_cursor(request, "before")
     )
@@ -103,34 +106,9 @@ def order_list(request):
 
 
 def _available_actions(request, order) -> dict:
-    """The buttons to show: the order can take the transition now and the role allows it."""
-
-    def may(capability):
-        return user_can(request.user, capability)
-
-    manage, route, ship = (
-        may(Capability.ORDER_MANAGE),
-        may(Capability.ORDER_ROUTE),
-        may(Capability.ORDER_SHIP),
-    )
-    return {
-        "submit": manage and can_proceed(order.submit),
-        "hold": manage and can_proceed(order.hold),
-        "release": manage and can_proceed(order.release),
-        "cancel": manage and can_proceed(order.cancel),
-        # Re-routing gives allocations back (unroute) and routes again (mark_allocated):
-        # offered in the states either starts from, whatever the stock says right now.
-        "reroute": route
-        and (
-            can_proceed(order.unroute, check_conditions=False)
-            or can_proceed(order.mark_allocated, check_conditions=False)
-        ),
-        # Shipping what is allocated may ship part of the order: the partial transition's
-        # states are the ones ship_order accepts.
-        "ship": ship and can_proceed(order.mark_partially_shipped),
-        "deliver": ship and can_proceed(order.mark_delivered),
-        "note": manage,
-    }
+    """The buttons to show: name -> whether this user may take that action now."""
+    allowed = set(order_actions.allowed_actions(order, actor=Actor.for_user(request.user)))
+    return {name: name in allowed for name in order_actions.ACTIONS}
 
 
 def _decorate_for_display(order):
@@ -166,6 +144,7 @@ def order_detail(request, number):
             "actions": actions,
             "any_action": any(actions.values()),
             "decision": decision,
+            "decided_by": describe_rule(decision.get("decided_by") or ""),
             "candidates": decision.get("candidates") or [],
             "warehouses": Warehouse.objects.filter(active=True) if actions["reroute"] else [],
         },

@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from inventory.models import MovementReason, StockMovement
+from inventory.routing import describe_rule
 from orders.models import OrderEvent, OrderStatus, PaymentStatus
 
 S = OrderStatus
@@ -198,8 +199,8 @@ class OrderTimeline:
         rule = "ship_complete" if len(picks) == 1 else "closest"
         explanation = (
             "; ".join(
-                f"{units} unit(s) from {place} (decided by "
-                f"{'dropship' if place.startswith('supplier') else rule})"
+                f"{units} unit(s) from {place} "
+                f"({describe_rule('dropship' if place.startswith('supplier') else rule)})"
                 for place, units in picks.items()
             )
             or f"No warehouse can ship any of the {waiting} units: all backordered"

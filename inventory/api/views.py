@@ -13,9 +13,9 @@ from oms_site.errors import NotFound, ValidationFailed
 from oms_site.idempotency import idempotent_create
 from oms_site.roles import Capability as C
 
-from .. import services, stock
+from .. import selectors, services, stock
 from ..access import check_warehouse_access
-from ..models import SKU, Reservation, StockLevel, StockMovement, Warehouse
+from ..models import SKU, Reservation, StockLevel, Warehouse
 from . import serializers as s
 
 READ = (C.STOCK_VIEW, "stock:read")
@@ -75,6 +75,10 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     queryset = StockLevel.objects.select_related("sku", "warehouse")
     filterset_fields = {"sku__code": ["exact"], "warehouse__code": ["exact"]}
 
+    def get_queryset(self):
+        # The stock page's rule: warehouse staff see only their warehouses.
+        return selectors.stock_levels(user=self.request.user)
+
     @extend_schema(
         parameters=[
             OpenApiParameter("sku", str, many=True, description="SKU codes (repeat or comma)."),
@@ -105,7 +109,7 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(responses=s.StockMovementSerializer(many=True))
     @action(detail=False, methods=["get"])
     def movements(self, request):
-        queryset = StockMovement.objects.select_related("sku", "warehouse").order_by("-id")
+        queryset = selectors.ledger(user=request.user).order_by("-id")
         for param, lookup in (
             ("sku", "sku__code"),
             ("warehouse", "warehouse__code"),

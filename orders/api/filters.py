@@ -3,6 +3,9 @@
 import django_filters
 from django.db.models import Q
 
+from inventory.models import Warehouse
+
+from .. import access
 from ..models import Order, OrderStatus
 
 
@@ -18,6 +21,13 @@ class OrderFilter(django_filters.FilterSet):
         method="filter_sku", help_text="Orders with a line of this SKU."
     )
     external_id = django_filters.CharFilter(field_name="external_id")
+    warehouse = django_filters.CharFilter(
+        method="filter_warehouse", help_text="Orders with units allocated at this warehouse."
+    )
+    mine = django_filters.BooleanFilter(
+        method="filter_mine",
+        help_text="Warehouse staff: only orders with units allocated in their warehouses.",
+    )
     q = django_filters.CharFilter(
         method="search", help_text="Number, external id, email, customer or recipient name."
     )
@@ -25,6 +35,17 @@ class OrderFilter(django_filters.FilterSet):
     class Meta:
         model = Order
         fields = []
+
+    def filter_warehouse(self, queryset, name, value):
+        return access.in_warehouses(
+            queryset, Warehouse.objects.filter(code=value).values_list("pk", flat=True)
+        )
+
+    def filter_mine(self, queryset, name, value):
+        user = getattr(self.request, "user", None)
+        if not value or user is None or not access.is_warehouse_limited(user):
+            return queryset
+        return access.in_user_warehouses(queryset, user)
 
     def filter_sku(self, queryset, name, value):
         return queryset.filter(pk__in=Order.objects.filter(lines__sku_code=value).values("pk"))

@@ -1,23 +1,13 @@
 """Order API shapes. Serializers check types and shape; the services own the rules."""
 
 from django.conf import settings
-from django_fsm import can_proceed
 from rest_framework import serializers
 
 from oms_site.api_fields import MoneyField, StrictCharField, StrictIntegerField
 
+from .. import access
+from .. import actions as order_actions
 from ..models import Order, OrderEvent, OrderLine, SalesChannel
-
-ORDER_ACTIONS = ("hold", "release", "cancel", "reroute", "ship", "deliver", "submit")
-_ACTION_TRANSITIONS = {
-    "hold": "hold",
-    "release": "release",
-    "cancel": "cancel",
-    "reroute": "unroute",
-    "ship": "mark_partially_shipped",
-    "deliver": "mark_delivered",
-    "submit": "submit",
-}
 
 
 class AddressSerializer(serializers.Serializer):
@@ -139,7 +129,10 @@ class OrderSerializer(serializers.ModelSerializer):
     customer = serializers.SerializerMethodField()
     lines = OrderLineSerializer(many=True)
     routing = serializers.SerializerMethodField()
-    allowed_actions = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField(
+        help_text="Actions the caller may take on the order now: submit, hold, release, "
+        "cancel, reroute, ship, deliver, note."
+    )
 
     class Meta:
         model = Order
@@ -189,12 +182,24 @@ class OrderSerializer(serializers.ModelSerializer):
         }
 
     def get_allowed_actions(self, order) -> list[str]:
-        """Transitions the order can take now (the caller's rights are checked on use)."""
-        return [
-            action
-            for action, method in _ACTION_TRANSITIONS.items()
-            if can_proceed(getattr(order, method), check_conditions=False)
-        ]
+        """The actions the caller may take on the order now (its state, the caller's role or
+        key scope, and a warehouse user's warehouses): the same answer as the order page."""
+        actor = self.context.get("actor")
+        if actor is None:
+            return []
+        return order_actions.allowed_actions(
+            order, actor=actor, warehouse_ids=self._warehouse_ids(actor).get(order.pk)
+        )
+
+    def _warehouse_ids(self, actor) -> dict:
+        """The warehouses of every order being serialized, read once (warehouse users only)."""
+        if actor.user is None or not access.is_warehouse_limited(actor.user):
+            return {}
+        if "order_warehouse_ids" not in self.context:
+            orders = self.root.instance
+            orders = orders if isinstance(orders, list | tuple) else [orders]
+            self.context["order_warehouse_ids"] = access.order_warehouse_ids(orders)
+        return self.context["order_warehouse_ids"]
 
 
 class OrderEventSerializer(serializers.ModelSerializer):

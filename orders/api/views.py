@@ -79,12 +79,18 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             queryset = queryset.filter(channel__code__in=api_key.channel_codes)
         return queryset
 
+    def get_serializer_context(self):
+        return super().get_serializer_context() | {"actor": Actor.from_request(self.request)}
+
     def _order(self):
         return get_object_or_404(self.get_queryset(), number=self.kwargs["number"])
 
     def _respond(self, order, status_code=status.HTTP_200_OK):
         fresh = self.get_queryset().get(pk=order.pk)
-        return Response(s.OrderSerializer(fresh).data, status=status_code)
+        return Response(
+            s.OrderSerializer(fresh, context=self.get_serializer_context()).data,
+            status=status_code,
+        )
 
     @extend_schema(
         request=s.OrderCreateSerializer,

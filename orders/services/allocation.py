@@ -18,6 +18,7 @@ from oms_site import webhooks
 from oms_site.actors import Actor
 from oms_site.errors import TransitionNotAllowed, ValidationFailed
 
+from ..access import check_order_access
 from ..models import Allocation, Order, OrderEvent, OrderLine, OrderStatus
 from .events import lock_order, order_payload, record_event, run_transition
 
@@ -173,6 +174,7 @@ def release_allocations(order, *, actor: Actor) -> int:
 def reroute_order(order, *, actor: Actor, warehouse: Warehouse | None = None) -> Order:
     """Give the allocations back and route again, by the rules or to a chosen warehouse."""
     order = lock_order(order)
+    check_order_access(order, actor=actor)
     if warehouse is not None and not warehouse.active:
         raise ValidationFailed(
             f"Warehouse {warehouse.code} is inactive.", fields={"warehouse": ["Inactive."]}

@@ -7,6 +7,7 @@ from inventory import stock
 from oms_site.actors import Actor
 from oms_site.errors import ValidationFailed
 
+from ..access import check_order_access
 from ..models import Allocation, Order, OrderEvent, OrderLine
 from .allocation import allocate_order, release_allocations
 from .events import ensure_allowed, lock_order, record_event, run_transition
@@ -72,6 +73,7 @@ def ship_order(order, *, actor: Actor, tracking_number: str = "", carrier: str =
     order = lock_order(order)
     # Same source states as mark_shipped, without its "all shipped" condition.
     ensure_allowed(order, "mark_partially_shipped")
+    check_order_access(order, actor=actor)
     stock.lock_levels_for_skus(order.lines.values_list("sku_id", flat=True))
     allocations = list(
         Allocation.objects.filter(line__order=order).select_related("line").order_by("pk")
@@ -107,6 +109,8 @@ def ship_order(order, *, actor: Actor, tracking_number: str = "", carrier: str =
 @transaction.atomic
 def deliver_order(order, *, actor: Actor) -> Order:
     order = lock_order(order)
+    ensure_allowed(order, "mark_delivered")
+    check_order_access(order, actor=actor)
     return run_transition(order, "mark_delivered", actor=actor, message="Delivered")
 
 

@@ -131,4 +131,4 @@ def test_decision_is_explained_for_people():
     berlin = next(c for c in data["candidates"] if c["warehouse"] == "ber")
     assert berlin["units_available"] == 1 and berlin["ships_complete"] is True
     assert berlin["distance_km"] < 600
-    assert "1 unit(s) from ber (decided by closest)" in data["explanation"]
+    assert "1 unit(s) from ber (closest to the delivery address)" in data["explanation"]

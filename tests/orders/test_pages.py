@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from inventory.models import StockLevel
+from inventory.models import StockLevel, WarehouseAccess
 from oms_site.actors import Actor
 from orders import services
 from orders.models import Order, OrderEvent, OrderStatus
@@ -66,6 +66,10 @@ def order(channel, stocked):
 @pytest.fixture
 def manager(client_for):
     return client_for("manager")
+
+
+def order_warehouse(order):
+    return order.lines.get().allocations.get().warehouse
 
 
 def detail_url(order):
@@ -291,7 +295,9 @@ BUTTONS = {
         ("readonly", set()),
     ],
 )
-def test_detail_buttons_follow_the_state_and_the_role(client_for, order, role, shown):
+def test_detail_buttons_follow_the_state_and_the_role(client_for, users, order, role, shown):
+    # The warehouse user works at the order's warehouse (see test_warehouse_scope for others).
+    WarehouseAccess.objects.create(user=users["warehouse"], warehouse=order_warehouse(order))
     html = client_for(role).get(detail_url(order)).content.decode()
     visible = {action for action, text in BUTTONS.items() if text in html}
     assert visible == shown
@@ -690,7 +696,9 @@ ACTION_CASES = {
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("action", list(ACTION_CASES))
-def test_who_may_take_each_action(client_for, channel, stocked, role, action):
+def test_who_may_take_each_action(client_for, users, channel, stocked, role, action):
+    # The warehouse user works where the stock is (test_warehouse_scope has the others).
+    WarehouseAccess.objects.create(user=users["warehouse"], warehouse=stocked.warehouse)
     setup, data, after = ACTION_CASES[action]
     target = place(channel, draft=setup == "draft")
     if setup == "held":
