@@ -5,6 +5,7 @@ import os
 
 import pytest
 
+from inventory.models import WarehouseAccess
 from oms_site.actors import Actor
 from orders import services
 from orders.models import Order, OrderStatus
@@ -99,6 +100,8 @@ def test_support_does_not_see_the_ship_button(
     expect(page.get_by_role("button", name="Mark shipped")).to_have_count(0)
     expect(page.get_by_role("button", name="Re-route")).to_have_count(0)
 
+    # Warehouse staff see it on orders allocated in their warehouses.
+    WarehouseAccess.objects.create(user=users["warehouse"], warehouse=warehouse)
     warehouse_page = new_page()
     log_in(warehouse_page, live_server, "warehouse")
     warehouse_page.goto(f"{live_server.url}/orders/{order.number}/")
