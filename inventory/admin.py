@@ -9,6 +9,7 @@ from .models import (
     StockLevel,
     StockMovement,
     Supplier,
+    TaxClass,
     Warehouse,
     WarehouseAccess,
 )
@@ -22,6 +23,8 @@ class SKUInline(admin.TabularInline):
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
     search_fields = ["name"]
+    list_display = ["name", "brand", "tax_class"]
+    list_filter = ["tax_class"]
     inlines = [SKUInline]
 
 
@@ -70,4 +73,4 @@ class StockMovementAdmin(StockLevelAdmin):
     list_filter = ["reason", "warehouse"]
 
 
-admin.site.register([Bin, Supplier, Reservation, RoutingSettings, WarehouseAccess])
+admin.site.register([TaxClass, Bin, Supplier, Reservation, RoutingSettings, WarehouseAccess])

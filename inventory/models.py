@@ -42,10 +42,44 @@ class Supplier(models.Model):
         return self.name
 
 
+class TaxClass(models.Model):
+    """A product's tax category ("standard", "food", "books", "zero-rated").
+
+    The rates themselves are data per country and class (``orders.TaxRate``); the class
+    marked ``is_default`` applies to products without a class and to shipping.
+    """
+
+    code = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=100)
+    is_default = models.BooleanField(
+        default=False, help_text="Used for products without a class and for shipping."
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name_plural = "tax classes"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_tax_class"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
 class Product(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     brand = models.CharField(max_length=100, blank=True)
+    tax_class = models.ForeignKey(
+        TaxClass,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="products",
+        help_text="Empty: the default tax class.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -117,6 +117,14 @@ class OrderForm(forms.Form):
     shipping_total = forms.DecimalField(
         label="Shipping", required=False, max_digits=14, decimal_places=3, initial=0
     )
+    discount = forms.DecimalField(
+        label="Order discount",
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=3,
+        help_text="An amount off the whole order, spread over the lines.",
+    )
     warehouse = forms.ModelChoiceField(
         queryset=Warehouse.objects.filter(active=True),
         required=False,
@@ -133,6 +141,7 @@ class OrderForm(forms.Form):
         "currency": "currency",
         "email": "customer_email",
         "shipping_total": "shipping_total",
+        "discount": "discount",
         "warehouse": "warehouse",
         "shipping_address.name": "ship_name",
         "shipping_address.line1": "line1",
@@ -151,6 +160,8 @@ class OrderForm(forms.Form):
             line = {"sku": form.cleaned_data["sku"], "quantity": form.cleaned_data["quantity"]}
             if form.cleaned_data.get("unit_price") is not None:
                 line["unit_price"] = form.cleaned_data["unit_price"]
+            if form.cleaned_data.get("discount"):
+                line["discount"] = form.cleaned_data["discount"]
             lines.append(line)
         email = data.get("customer_email") or ""
         arguments = {
@@ -169,6 +180,7 @@ class OrderForm(forms.Form):
                 "country": data["country"],
             },
             "shipping_total": data.get("shipping_total") or 0,
+            "discount": data.get("discount") or 0,
             "lines": lines,
             "draft": data.get("draft", False),
             "warehouse": data.get("warehouse"),
@@ -186,10 +198,18 @@ class LineForm(forms.Form):
         decimal_places=3,
         help_text="Empty: the catalogue price.",
     )
+    discount = forms.DecimalField(
+        label="Discount", required=False, min_value=0, max_digits=14, decimal_places=3
+    )
 
     def is_used(self) -> bool:
         data = getattr(self, "cleaned_data", {})
-        return bool(data.get("sku") or data.get("quantity") or data.get("unit_price") is not None)
+        return bool(
+            data.get("sku")
+            or data.get("quantity")
+            or data.get("unit_price") is not None
+            or data.get("discount")
+        )
 
     def clean(self):
         data = super().clean()

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from inventory.models import SKU, Supplier, Warehouse
+from inventory.models import SKU, Supplier, TaxClass, Warehouse
 from oms_site.money import CURRENCY_CHOICES
 from oms_site.roles import Capability, user_can
 
@@ -32,6 +32,11 @@ class SalesChannel(models.Model):
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="EUR")
+    prices_include_tax = models.BooleanField(
+        default=False,
+        help_text="Prices on this channel are entered gross (tax included), as consumer "
+        "prices are in Norway and the EU; otherwise net, with tax added.",
+    )
     active = models.BooleanField(default=True)
     credentials = models.JSONField(default=dict, blank=True)
     sync_cursor = models.CharField(max_length=200, blank=True)
@@ -148,6 +153,26 @@ class Order(FSMModelMixin, models.Model):
     tax_total = models.DecimalField(max_digits=14, decimal_places=3, default=0)
     shipping_total = models.DecimalField(max_digits=14, decimal_places=3, default=0)
     grand_total = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    prices_include_tax = models.BooleanField(
+        default=False,
+        help_text="Unit prices, discounts and shipping include tax (gross); the tax "
+        "amounts are the part of them that is tax.",
+    )
+    shipping_tax_amount = models.DecimalField(max_digits=14, decimal_places=3, default=0)
+    shipping_tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=0)
+    shipping_tax_name = models.CharField(max_length=40, blank=True)
+    base_currency = models.CharField(
+        max_length=3, blank=True, help_text="The shop's base currency when the order was placed."
+    )
+    base_grand_total = models.DecimalField(
+        max_digits=16,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text="The total in the base currency (empty when no rate was known).",
+    )
+    base_exchange_rate = models.DecimalField(max_digits=18, decimal_places=8, null=True, blank=True)
+    base_rate_date = models.DateField(null=True, blank=True)
     shipping_address = models.JSONField(default=dict)
     billing_address = models.JSONField(default=dict, blank=True)
     ship_to_country = models.CharField(max_length=2, blank=True, db_index=True)
@@ -172,10 +197,20 @@ class Order(FSMModelMixin, models.Model):
                 name="order_external_id_unique_per_channel",
             ),
             # Totals can't disagree with each other; the service makes them agree with lines.
+            # Net prices: tax is added; gross prices: tax is already inside the amounts.
             models.CheckConstraint(
-                condition=adds_up(
-                    "grand_total",
-                    F("subtotal") - F("discount_total") + F("tax_total") + F("shipping_total"),
+                condition=(
+                    Q(prices_include_tax=False)
+                    & adds_up(
+                        "grand_total",
+                        F("subtotal") - F("discount_total") + F("tax_total") + F("shipping_total"),
+                    )
+                )
+                | (
+                    Q(prices_include_tax=True)
+                    & adds_up(
+                        "grand_total", F("subtotal") - F("discount_total") + F("shipping_total")
+                    )
                 ),
                 name="order_totals_add_up",
             ),
@@ -329,7 +364,14 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(max_digits=14, decimal_places=3)
     discount_amount = models.DecimalField(max_digits=14, decimal_places=3, default=0)
     tax_amount = models.DecimalField(max_digits=14, decimal_places=3, default=0)
-    line_total = models.DecimalField(max_digits=14, decimal_places=3)
+    tax_rate = models.DecimalField(
+        max_digits=6, decimal_places=3, default=0, help_text="Percent, e.g. 25.000."
+    )
+    tax_name = models.CharField(max_length=40, blank=True, help_text="e.g. MVA, VAT, USt.")
+    prices_include_tax = models.BooleanField(default=False)
+    line_total = models.DecimalField(
+        max_digits=14, decimal_places=3, help_text="What the customer pays for the line."
+    )
     quantity_allocated = models.PositiveIntegerField(default=0)
     quantity_shipped = models.PositiveIntegerField(default=0)
     quantity_returned = models.PositiveIntegerField(default=0)
@@ -345,9 +387,16 @@ class OrderLine(models.Model):
                 name="line_allocated_within_quantity",
             ),
             models.CheckConstraint(
-                condition=adds_up(
-                    "line_total",
-                    F("unit_price") * F("quantity") - F("discount_amount") + F("tax_amount"),
+                condition=(
+                    Q(prices_include_tax=False)
+                    & adds_up(
+                        "line_total",
+                        F("unit_price") * F("quantity") - F("discount_amount") + F("tax_amount"),
+                    )
+                )
+                | (
+                    Q(prices_include_tax=True)
+                    & adds_up("line_total", F("unit_price") * F("quantity") - F("discount_amount"))
                 ),
                 name="line_total_adds_up",
             ),
@@ -447,3 +496,34 @@ class HoldRule(models.Model):
 
     def __str__(self):
         return self.get_kind_display()
+
+
+class TaxRate(models.Model):
+    """A tax rate for one country and product tax class, valid from a date on.
+
+    The rules are data: a new rate (a change of law) is a new row with its own
+    ``valid_from``; orders use the latest row valid on the day they are placed.
+    """
+
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. NO.")
+    tax_class = models.ForeignKey(TaxClass, on_delete=models.PROTECT, related_name="rates")
+    rate = models.DecimalField(
+        max_digits=6, decimal_places=3, help_text="Percent, e.g. 25 for 25 %."
+    )
+    name = models.CharField(max_length=40, help_text="The tax's name on documents: MVA, VAT, USt.")
+    valid_from = models.DateField()
+
+    class Meta:
+        ordering = ["country", "tax_class__code", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country", "tax_class", "valid_from"], name="tax_rate_unique_per_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(rate__gte=0) & Q(rate__lt=100), name="tax_rate_within_0_100"
+            ),
+        ]
+
+    def __str__(self):
+        rate = f"{self.name} {self.rate} %"
+        return f"{self.country} {self.tax_class.code}: {rate} from {self.valid_from}"

@@ -1,17 +1,22 @@
 """Forms of the orders app's settings pages: sales channels and hold rules. They check
 input; the writes are ``orders.services.configuration``'s."""
 
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
-from .models import HoldRule, SalesChannel
+from inventory.models import TaxClass
+
+from .models import HoldRule, SalesChannel, TaxRate
 from .services.configuration import VALUE_RULES
 
 
 class SalesChannelForm(forms.ModelForm):
     class Meta:
         model = SalesChannel
-        fields = ["code", "name", "kind", "currency", "active"]
+        fields = ["code", "name", "kind", "currency", "prices_include_tax", "active"]
         help_texts = {"code": _("Short and stable: API keys and integrations refer to it.")}
 
     def __init__(self, *args, **kwargs):
@@ -66,3 +71,42 @@ class HoldRulesForm(forms.Form):
             }
             for kind, _label in HoldRule.Kind.choices
         }
+
+
+class TaxClassForm(forms.ModelForm):
+    class Meta:
+        model = TaxClass
+        fields = ["code", "name", "is_default"]
+        labels = {"is_default": _("Default class (products without a class, and shipping)")}
+
+    def _post_clean(self):
+        # A new default takes the role from the old one (save_tax_class), so the "one
+        # default" constraint is the service's to keep, not an error to show here.
+        is_default = self.cleaned_data.get("is_default")
+        self.cleaned_data["is_default"] = False
+        super()._post_clean()
+        self.instance.is_default = bool(is_default)
+
+
+class TaxRateForm(forms.Form):
+    """A rate; the same country, class and date changes the stored one (a plain form,
+    since that is an update rather than a duplicate)."""
+
+    country = forms.ChoiceField(label=_("Country"), choices=[])
+    tax_class = forms.ModelChoiceField(
+        label=_("Tax class"), queryset=TaxClass.objects.all(), empty_label=None
+    )
+    rate = forms.DecimalField(
+        label=_("Rate (%)"), min_value=0, max_value=Decimal("99.999"), decimal_places=3
+    )
+    name = forms.CharField(label=_("Name on documents"), max_length=40)
+    valid_from = forms.DateField(
+        label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", _("Choose a country")), *countries]
+
+    def to_rate(self) -> TaxRate:
+        return TaxRate(**self.cleaned_data)

@@ -11,4 +11,6 @@ urlpatterns = [
     path("channels/new/", views.channel_edit, name="channel_create"),
     path("channels/<int:pk>/", views.channel_edit, name="channel_edit"),
     path("hold-rules/", views.hold_rules, name="hold_rules"),
+    path("tax/", views.tax_rules, name="tax"),
+    path("tax/rates/<int:pk>/delete/", views.tax_rate_delete, name="tax_rate_delete"),
 ]

@@ -33,6 +33,7 @@ from .forms import (
     attach_domain_errors,
 )
 from .models import Order, OrderStatus
+from .services import pricing
 
 STATUS_LABELS = dict(OrderStatus.choices)
 
@@ -117,6 +118,8 @@ def _decorate_for_display(order):
 
     for name in ("subtotal", "discount_total", "tax_total", "shipping_total", "grand_total"):
         setattr(order, f"{name}_display", show(getattr(order, name)))
+    if order.base_grand_total is not None and order.base_currency != order.currency:
+        order.base_grand_total_display = format_money(order.base_grand_total, order.base_currency)
     for line in order.lines.all():
         line.unit_price_display = show(line.unit_price)
         line.discount_display = show(line.discount_amount)
@@ -134,6 +137,15 @@ def order_detail(request, number):
     if order is None:
         raise Http404(f"No order {number}.")
     _decorate_for_display(order)
+    taxes = [
+        {
+            "label": line.label,
+            "net_display": format_money(line.net_amount, order.currency),
+            "tax_display": format_money(line.tax_amount, order.currency),
+        }
+        for line in pricing.tax_lines(order, order.lines.all())
+        if line.tax_amount or line.rate
+    ]
     actions = _available_actions(request, order)
     decision = order.routing_decision or {}
     return render(
@@ -141,6 +153,7 @@ def order_detail(request, number):
         "orders/order_detail.html",
         {
             "order": order,
+            "tax_lines": taxes,
             "actions": actions,
             "any_action": any(actions.values()),
             "decision": decision,

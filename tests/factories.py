@@ -5,9 +5,9 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 
-from inventory.models import SKU, Product, StockLevel, Supplier, Warehouse
+from inventory.models import SKU, Product, StockLevel, Supplier, TaxClass, Warehouse
 from oms_site.models import StaffProfile
-from orders.models import Customer, SalesChannel
+from orders.models import Customer, SalesChannel, TaxRate
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -109,3 +109,42 @@ def stock(sku, warehouse, on_hand, safety_stock=0):
         StockLevel.objects.filter(pk=level.pk).update(safety_stock=safety_stock)
     level.refresh_from_db()
     return level
+
+
+class TaxClassFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TaxClass
+        django_get_or_create = ("code",)
+
+    code = "standard"
+    name = factory.LazyAttribute(lambda c: c.code.title())
+    is_default = factory.LazyAttribute(lambda c: c.code == "standard")
+
+
+class TaxRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TaxRate
+
+    country = "DE"
+    tax_class = factory.SubFactory(TaxClassFactory)
+    rate = Decimal("19")
+    name = "VAT"
+    valid_from = factory.LazyFunction(lambda: __import__("datetime").date(2020, 1, 1))
+
+
+def tax_rules():
+    """Germany 19 % / 7 % (food), Norway MVA 25 % / 15 % (food) / 12 % / 0 %."""
+    standard = TaxClassFactory(code="standard")
+    food = TaxClassFactory(code="food", is_default=False)
+    reduced = TaxClassFactory(code="reduced", is_default=False)
+    zero = TaxClassFactory(code="zero", is_default=False)
+    for country, tax_class, rate, name in [
+        ("DE", standard, "19", "USt."),
+        ("DE", food, "7", "USt."),
+        ("NO", standard, "25", "MVA"),
+        ("NO", food, "15", "MVA"),
+        ("NO", reduced, "12", "MVA"),
+        ("NO", zero, "0", "MVA"),
+    ]:
+        TaxRateFactory(country=country, tax_class=tax_class, rate=Decimal(rate), name=name)
+    return {"standard": standard, "food": food, "reduced": reduced, "zero": zero}

@@ -251,6 +251,7 @@ class HistoryWriter(OrderTimeline):
             "unit_price": unit_price,
             "discount": discount,
             "tax": tax,
+            "tax_rate": vat * 100,
             "line_total": gross - discount + tax,
             "source": None,  # ("warehouse", id) | ("supplier", id)
             "open": 0,  # units allocated now
@@ -416,6 +417,8 @@ class HistoryWriter(OrderTimeline):
                     unit_price=ln["unit_price"],
                     discount_amount=ln["discount"],
                     tax_amount=ln["tax"],
+                    tax_rate=ln["tax_rate"],
+                    tax_name="VAT" if ln["tax_rate"] else "",
                     line_total=ln["line_total"],
                     quantity_allocated=ln["open"],
                     quantity_shipped=ln["shipped"],

@@ -1,6 +1,7 @@
 """Order API shapes. Serializers check types and shape; the services own the rules."""
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from oms_site.api_fields import MoneyField, StrictCharField, StrictIntegerField
@@ -8,6 +9,7 @@ from oms_site.api_fields import MoneyField, StrictCharField, StrictIntegerField
 from .. import access
 from .. import actions as order_actions
 from ..models import Order, OrderEvent, OrderLine, SalesChannel
+from ..services import pricing
 
 
 class AddressSerializer(serializers.Serializer):
@@ -43,8 +45,18 @@ class LineInputSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Defaults to the catalogue price in its currency.",
     )
-    discount = MoneyField(required=False, default="0")
-    tax = MoneyField(required=False, default="0")
+    discount = MoneyField(
+        required=False,
+        default="0",
+        help_text="Discount on the line, net or gross as the channel enters prices.",
+    )
+    tax = MoneyField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Tax charged by the channel (a marketplace that computes its own). Omit it "
+        "and the OMS computes the tax from its rules (country x product tax class).",
+    )
 
 
 class OrderCreateSerializer(serializers.Serializer):
@@ -66,7 +78,20 @@ class OrderCreateSerializer(serializers.Serializer):
     shipping_address = AddressSerializer()
     billing_address = AddressSerializer(required=False)
     shipping_method = StrictCharField(max_length=100, required=False, allow_blank=True)
-    shipping_total = MoneyField(required=False, default="0")
+    shipping_total = MoneyField(
+        required=False, default="0", help_text="Net or gross as the channel enters prices."
+    )
+    shipping_tax = MoneyField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Tax on shipping charged by the channel; omit it to use the OMS's rules.",
+    )
+    discount = MoneyField(
+        required=False,
+        default="0",
+        help_text="Order discount: spread over the lines in proportion to their amounts.",
+    )
     grand_total = MoneyField(
         required=False, help_text="Optional check: refused if it differs from ours."
     )
@@ -99,6 +124,13 @@ class AllocationSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
 
 
+class TaxLineSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The tax's name, e.g. MVA or VAT.")
+    rate = serializers.DecimalField(max_digits=6, decimal_places=3, help_text="Percent.")
+    net_amount = serializers.DecimalField(max_digits=14, decimal_places=3)
+    tax_amount = serializers.DecimalField(max_digits=14, decimal_places=3)
+
+
 class OrderLineSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="sku_code")
     discount = serializers.DecimalField(source="discount_amount", max_digits=14, decimal_places=3)
@@ -115,6 +147,8 @@ class OrderLineSerializer(serializers.ModelSerializer):
             "unit_price",
             "discount",
             "tax",
+            "tax_rate",
+            "tax_name",
             "line_total",
             "quantity_allocated",
             "quantity_shipped",
@@ -128,6 +162,18 @@ class OrderSerializer(serializers.ModelSerializer):
     channel = serializers.CharField(source="channel.code")
     customer = serializers.SerializerMethodField()
     lines = OrderLineSerializer(many=True)
+    shipping_tax = serializers.DecimalField(
+        source="shipping_tax_amount", max_digits=14, decimal_places=3
+    )
+    tax_lines = serializers.SerializerMethodField()
+    base_grand_total = serializers.DecimalField(
+        max_digits=16,
+        decimal_places=3,
+        allow_null=True,
+        help_text="The total in the shop's base currency at base_exchange_rate of "
+        "base_rate_date; null when no rate was known.",
+    )
+    base_exchange_rate = serializers.DecimalField(max_digits=18, decimal_places=8, allow_null=True)
     routing = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField(
         help_text="Actions the caller may take on the order now: submit, hold, release, "
@@ -148,7 +194,14 @@ class OrderSerializer(serializers.ModelSerializer):
             "discount_total",
             "tax_total",
             "shipping_total",
+            "shipping_tax",
             "grand_total",
+            "prices_include_tax",
+            "tax_lines",
+            "base_currency",
+            "base_grand_total",
+            "base_exchange_rate",
+            "base_rate_date",
             "customer",
             "email",
             "shipping_address",
@@ -169,6 +222,10 @@ class OrderSerializer(serializers.ModelSerializer):
         if order.customer is None:
             return None
         return {"email": order.customer.email, "name": order.customer.name}
+
+    @extend_schema_field(TaxLineSerializer(many=True))
+    def get_tax_lines(self, order):
+        return TaxLineSerializer(pricing.tax_lines(order, order.lines.all()), many=True).data
 
     def get_routing(self, order) -> dict | None:
         decision = order.routing_decision or {}

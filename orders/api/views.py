@@ -129,6 +129,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 billing_address=data.get("billing_address"),
                 shipping_method=data.get("shipping_method", ""),
                 shipping_total=data.get("shipping_total") or 0,
+                shipping_tax=data.get("shipping_tax"),
+                discount=data.get("discount") or 0,
                 expected_grand_total=data.get("grand_total"),
                 lines=[dict(line) for line in data["lines"]],
                 tags=data.get("tags", []),

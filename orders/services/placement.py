@@ -16,6 +16,7 @@ from oms_site.errors import Conflict, ValidationFailed
 from oms_site.money import convert_to_base, quantize, to_decimal, validate_currency
 
 from ..models import Customer, HoldRule, Order, OrderEvent, OrderLine
+from . import pricing
 from .allocation import allocate_order, record_converted_hold
 from .events import lock_order, order_payload, record_event, run_transition
 
@@ -82,7 +83,8 @@ def _money(value, *, field, currency, allow_zero=True) -> Decimal:
     return amount
 
 
-def _build_lines(raw_lines, currency) -> list[OrderLine]:
+def _build_lines(raw_lines, currency) -> list[pricing.LineInput]:
+    """Check the lines as sent (SKU, quantity, prices); pricing comes after."""
     if not isinstance(raw_lines, list) or not raw_lines:
         raise ValidationFailed("An order needs at least one line.", fields={"lines": ["Required."]})
     if len(raw_lines) > settings.OMS_MAX_ORDER_LINES:
@@ -134,7 +136,9 @@ def _build_lines(raw_lines, currency) -> list[OrderLine]:
             discount = _money(
                 raw.get("discount") or 0, field=f"{prefix}.discount", currency=currency
             )
-            tax = _money(raw.get("tax") or 0, field=f"{prefix}.tax", currency=currency)
+            tax = raw.get("tax")
+            if tax is not None:
+                tax = _money(tax, field=f"{prefix}.tax", currency=currency)
         except ValidationFailed as exc:
             errors.update(exc.fields)
             continue
@@ -142,24 +146,96 @@ def _build_lines(raw_lines, currency) -> list[OrderLine]:
         if discount > gross:
             errors[f"{prefix}.discount"] = ["Larger than the line's price."]
             continue
-        if gross + tax >= MAX_AMOUNT:
+        if gross + (tax or 0) >= MAX_AMOUNT:
             errors[f"{prefix}.quantity"] = ["The line's total is too large."]
             continue
         lines.append(
-            OrderLine(
+            pricing.LineInput(
                 sku=sku,
-                sku_code=sku.code,
-                name=sku.display_name[:200],
                 quantity=quantity,
                 unit_price=unit_price,
-                discount_amount=discount,
-                tax_amount=tax,
-                line_total=gross - discount + tax,
+                discount=discount,
+                tax=tax,
+                index=index,
             )
         )
     if errors:
         raise ValidationFailed("Some order lines are not valid.", fields=errors)
     return lines
+
+
+def price_lines(
+    *,
+    channel,
+    lines,
+    currency,
+    country,
+    on_date,
+    prices_include_tax=None,
+    shipping_total=0,
+    shipping_tax=None,
+    discount=0,
+) -> pricing.PricedOrder:
+    """Check raw lines and amounts and price them: the path shared by placement and
+    editing. Raises ValidationFailed naming the fields."""
+    line_inputs = _build_lines(lines, currency)
+    shipping_total = _money(shipping_total or 0, field="shipping_total", currency=currency)
+    if shipping_tax is not None:
+        shipping_tax = _money(shipping_tax, field="shipping_tax", currency=currency)
+    order_discount = _money(discount or 0, field="discount", currency=currency)
+    priced = pricing.price_order(
+        lines=line_inputs,
+        currency=currency,
+        country=country,
+        prices_include_tax=(
+            channel.prices_include_tax if prices_include_tax is None else prices_include_tax
+        ),
+        on_date=on_date,
+        shipping_total=shipping_total,
+        shipping_tax=shipping_tax,
+        order_discount=order_discount,
+    )
+    if priced.problems:
+        raise ValidationFailed("The order discount is not valid.", fields=priced.problems)
+    if priced.subtotal + priced.tax_total + priced.shipping_total >= MAX_AMOUNT:
+        raise ValidationFailed(
+            "The order's total is too large.", fields={"lines": ["The order's total is too large."]}
+        )
+    return priced
+
+
+def order_lines_from(priced: pricing.PricedOrder) -> list[OrderLine]:
+    return [
+        OrderLine(
+            sku=line.source.sku,
+            sku_code=line.source.sku.code,
+            name=line.source.sku.display_name[:200],
+            quantity=line.source.quantity,
+            unit_price=line.source.unit_price,
+            discount_amount=line.discount,
+            tax_amount=line.tax,
+            tax_rate=line.tax_rate,
+            tax_name=line.tax_name,
+            prices_include_tax=priced.prices_include_tax,
+            line_total=line.line_total,
+        )
+        for line in priced.lines
+    ]
+
+
+def base_currency_figures(amount, currency, on_date) -> dict:
+    """The order's total in the shop's base currency, with the rate and its date."""
+    base = settings.OMS_BASE_CURRENCY
+    converted = convert_to_base(amount, currency, on_date)
+    if converted is None:
+        return {"base_currency": base}
+    total, rate, rate_date = converted
+    return {
+        "base_currency": base,
+        "base_grand_total": total,
+        "base_exchange_rate": rate,
+        "base_rate_date": rate_date,
+    }
 
 
 def _customer(raw, email) -> Customer | None:
@@ -225,6 +301,8 @@ def place_order(
     email="",
     external_id=None,
     shipping_total=0,
+    shipping_tax=None,
+    discount=0,
     shipping_method="",
     tags=(),
     notes="",
@@ -260,16 +338,19 @@ def place_order(
             )
     shipping = clean_address(shipping_address, "shipping_address")
     billing = clean_address(billing_address, "billing_address") if billing_address else {}
-    order_lines = _build_lines(lines, currency)
-    shipping_total = _money(shipping_total or 0, field="shipping_total", currency=currency)
-    subtotal = sum((line.unit_price * line.quantity for line in order_lines), Decimal(0))
-    discount_total = sum((line.discount_amount for line in order_lines), Decimal(0))
-    tax_total = sum((line.tax_amount for line in order_lines), Decimal(0))
-    grand_total = subtotal - discount_total + tax_total + shipping_total
-    if subtotal + tax_total + shipping_total >= MAX_AMOUNT:
-        raise ValidationFailed(
-            "The order's total is too large.", fields={"lines": ["The order's total is too large."]}
-        )
+    placed_at = None if draft else (placed_at or timezone.now())
+    on_date = timezone.localdate(placed_at) if placed_at else timezone.localdate()
+    priced = price_lines(
+        channel=channel,
+        lines=lines,
+        currency=currency,
+        country=shipping["country"],
+        on_date=on_date,
+        shipping_total=shipping_total,
+        shipping_tax=shipping_tax,
+        discount=discount,
+    )
+    grand_total = priced.grand_total
     if expected_grand_total is not None:
         expected = to_decimal(expected_grand_total, field="grand_total")
         if expected != grand_total:
@@ -285,11 +366,16 @@ def place_order(
         currency=currency,
         customer=_customer(customer, email),
         email=(email or (customer or {}).get("email") or "").strip().lower()[:254],
-        subtotal=subtotal,
-        discount_total=discount_total,
-        tax_total=tax_total,
-        shipping_total=shipping_total,
+        subtotal=priced.subtotal,
+        discount_total=priced.discount_total,
+        tax_total=priced.tax_total,
+        shipping_total=priced.shipping_total,
         grand_total=grand_total,
+        prices_include_tax=priced.prices_include_tax,
+        shipping_tax_amount=priced.shipping_tax,
+        shipping_tax_rate=priced.shipping_tax_rate,
+        shipping_tax_name=priced.shipping_tax_name,
+        **base_currency_figures(grand_total, currency, on_date),
         shipping_address=shipping,
         billing_address=billing,
         ship_to_country=shipping["country"],
@@ -298,7 +384,7 @@ def place_order(
         shipping_method=shipping_method[:100],
         tags=list(tags),
         notes=notes,
-        placed_at=None if draft else (placed_at or timezone.now()),
+        placed_at=placed_at,
     )
     try:
         with transaction.atomic():
@@ -314,6 +400,7 @@ def place_order(
         )
     order.number = f"SO-{order.pk:07d}"
     Order.objects.filter(pk=order.pk).update(number=order.number)
+    order_lines = order_lines_from(priced)
     for line in order_lines:
         line.order = order
     OrderLine.objects.bulk_create(order_lines)
@@ -323,7 +410,13 @@ def place_order(
         actor=actor,
         to_status=order.status,
         message=f"Created from {channel.name}" + (f" ({external_id})" if external_id else ""),
-        details={"lines": len(order_lines), "grand_total": str(grand_total), "currency": currency},
+        details={
+            "lines": len(order_lines),
+            "grand_total": str(grand_total),
+            "currency": currency,
+            "order_discount": str(priced.order_discount),
+            "prices_include_tax": priced.prices_include_tax,
+        },
     )
     if not draft:
         order = _submit(
