@@ -122,13 +122,36 @@ def api(make_api_key):
     return client
 
 
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+    "_django_db_helper",
+}
+
+
+def _used_the_database(request) -> bool:
+    """The test asked for the database: by marker, or through any fixture that needs it."""
+    return request.node.get_closest_marker("django_db") is not None or bool(
+        DATABASE_FIXTURES & set(request.fixturenames)
+    )
+
+
 @pytest.fixture(autouse=True)
 def _stock_audit_after_each_test(request):
     """After every database test, stock must still equal its ledger and allocations:
     `oms_audit` is clean after each of the suite's scenarios."""
+    audited = _used_the_database(request) and not request.node.get_closest_marker(
+        "no_stock_audit"
+    )
+    if audited:
+        # Set the database up before this fixture, so it is torn down (rolled back) after
+        # the audit has read it.
+        request.getfixturevalue("_django_db_helper")
     yield
-    marker = request.node.get_closest_marker("django_db")
-    if marker is None or request.node.get_closest_marker("no_stock_audit"):
+    if not audited:
         return
     if hasattr(request.node, "rep_call") and request.node.rep_call.failed:
         return

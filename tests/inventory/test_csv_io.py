@@ -21,6 +21,7 @@ from inventory.models import (
 )
 from oms_site.actors import Actor
 from tests.factories import ProductFactory, SKUFactory, SupplierFactory, WarehouseFactory, stock
+from tests.helpers import row_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -502,10 +503,16 @@ def test_another_session_cannot_apply_an_upload(client_for, users, sku, warehous
 
 
 def test_a_forged_token_is_refused(client_for):
-    response = client_for("owner").post(
+    client = client_for("owner")
+    before = row_counts()
+    response = client.post(
         reverse("inventory:import_apply"), {"token": "../../etc/passwd", "mode": "all"}
     )
     assert response.status_code == 302
+    assert response["Location"] == reverse("inventory:import")
+    shown = [str(m) for m in client.get(response["Location"]).context["messages"]]
+    assert any("upload the file again" in message for message in shown)
+    assert row_counts() == before
 
 
 def test_the_upload_waits_in_the_var_folder_and_is_removed_after_import(
