@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django_countries import countries
 
 from oms_site.errors import DomainError
+from oms_site.pages import DateInput
 
 from . import geocoding
 from .models import (
@@ -204,10 +205,6 @@ class StockFilterForm(forms.Form):
             "threshold": LOW_STOCK_THRESHOLD if threshold is None else threshold,
             "active_only": bool(data.get("active")),
         }
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class LedgerFilterForm(forms.Form):

@@ -240,7 +240,6 @@ class MovementReason(models.TextChoices):
     TRANSFER_OUT = "transfer_out", "Transfer out"
     TRANSFER_IN = "transfer_in", "Transfer in"
     CYCLE_COUNT = "cycle_count", "Cycle count"
-    IMPORT = "import", "Import"
 
 
 class StockMovementQuerySet(models.QuerySet):

@@ -7,12 +7,12 @@ assigned (``inventory.WarehouseAccess``); every other role sees all.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Greatest
-from django.utils import timezone
 
+from oms_site.dates import start_of_day
 from oms_site.roles import Role, role_of
 
 from .access import allowed_warehouses
@@ -107,11 +107,7 @@ def ledger(
     if reference:
         queryset = queryset.filter(reference__icontains=reference)
     if date_from:
-        queryset = queryset.filter(created_at__gte=_start_of(date_from))
+        queryset = queryset.filter(created_at__gte=start_of_day(date_from))
     if date_to:
-        queryset = queryset.filter(created_at__lt=_start_of(date_to + timedelta(days=1)))
+        queryset = queryset.filter(created_at__lt=start_of_day(date_to + timedelta(days=1)))
     return queryset
-
-
-def _start_of(day) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))

@@ -159,21 +159,25 @@ def _active_for_update(token):
     )
 
 
+def _give_back(reservation, level, *, actor, status) -> None:
+    """A hold's units stop being allocated to the cart (on a level the caller locked)."""
+    level.sku, level.warehouse = reservation.sku, reservation.warehouse
+    stock.apply_change(
+        level,
+        stock.Change(allocated=-reservation.quantity),
+        reason=MovementReason.RESERVATION_RELEASE,
+        reference=reservation.ledger_reference,
+        actor=actor,
+    )
+    reservation.status = status
+    reservation.save(update_fields=["status"])
+
+
 def _release(reservations, *, actor, status):
     pairs = [(r.sku_id, r.warehouse_id) for r in reservations]
     levels = stock.lock_levels(pairs)
     for r in reservations:
-        level = levels[(r.sku_id, r.warehouse_id)]
-        level.sku, level.warehouse = r.sku, r.warehouse
-        stock.apply_change(
-            level,
-            stock.Change(allocated=-r.quantity),
-            reason=MovementReason.RESERVATION_RELEASE,
-            reference=r.ledger_reference,
-            actor=actor,
-        )
-        r.status = status
-        r.save(update_fields=["status"])
+        _give_back(r, levels[(r.sku_id, r.warehouse_id)], actor=actor, status=status)
     if reservations:
         for wh_id in {r.warehouse_id for r in reservations}:
             stock.announce_arrival([r.sku_id for r in reservations], wh_id)
@@ -231,19 +235,10 @@ def convert_reservation(*, token, wanted: dict, reference: str, actor: Actor):
     remaining = dict(wanted)
     for r in reservations:
         level = levels[(r.sku_id, r.warehouse_id)]
-        level.sku, level.warehouse = r.sku, r.warehouse
-        stock.apply_change(
-            level,
-            stock.Change(allocated=-r.quantity),
-            reason=MovementReason.RESERVATION_RELEASE,
-            reference=r.ledger_reference,
-            actor=actor,
-        )
+        _give_back(r, level, actor=actor, status=Reservation.Status.CONVERTED)
         use = min(r.quantity, remaining.get(r.sku_id, 0))
         if use:
             stock.allocate_locked(level, use, reference=reference, actor=actor)
             converted.setdefault(r.sku_id, []).append((r.warehouse_id, use))
             remaining[r.sku_id] -= use
-        r.status = Reservation.Status.CONVERTED
-        r.save(update_fields=["status"])
     return converted

@@ -16,6 +16,7 @@ from django.utils import timezone
 from oms_site import webhooks
 from oms_site.actors import Actor
 from oms_site.errors import InsufficientStock, ValidationFailed
+from oms_site.validation import whole_number
 
 from .models import SKU, MovementReason, StockLevel, StockMovement, Warehouse
 from .signals import stock_arrived
@@ -121,11 +122,7 @@ def _publish_level(level: StockLevel, *, reason: str) -> None:
 
 
 def _positive(quantity, field="quantity") -> int:
-    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
-        raise ValidationFailed(
-            "Quantity must be a whole number above zero.", fields={field: ["Must be above zero."]}
-        )
-    return quantity
+    return whole_number(quantity, field=field, minimum=1)
 
 
 def announce_arrival(sku_ids, warehouse_id):
@@ -148,14 +145,14 @@ def _level(sku: SKU, warehouse: Warehouse, *, create: bool) -> StockLevel:
     return level
 
 
-@transaction.atomic
-def receive(*, sku, warehouse, quantity, actor, reference="", note="") -> StockMovement:
-    """Goods in: on-hand grows. Backordered orders are allocated after commit."""
+def _goods_in(*, sku, warehouse, quantity, reason, actor, reference, note) -> StockMovement:
+    """Units arrive on the shelf (a receipt, a restocked return): on-hand grows, and
+    backordered orders are allocated after commit."""
     level = _level(sku, warehouse, create=True)
     movement = apply_change(
         level,
         Change(on_hand=_positive(quantity)),
-        reason=MovementReason.RECEIPT,
+        reason=reason,
         reference=reference,
         actor=actor,
         note=note,
@@ -165,13 +162,23 @@ def receive(*, sku, warehouse, quantity, actor, reference="", note="") -> StockM
 
 
 @transaction.atomic
+def receive(*, sku, warehouse, quantity, actor, reference="", note="") -> StockMovement:
+    """Goods in from a supplier."""
+    return _goods_in(
+        sku=sku,
+        warehouse=warehouse,
+        quantity=quantity,
+        reason=MovementReason.RECEIPT,
+        actor=actor,
+        reference=reference,
+        note=note,
+    )
+
+
+@transaction.atomic
 def adjust(*, sku, warehouse, change, actor, note, reference="") -> StockMovement:
     """A correction of on-hand (damage, found stock). A reason is required."""
-    if not isinstance(change, int) or isinstance(change, bool) or change == 0:
-        raise ValidationFailed(
-            "The change must be a whole number other than zero.",
-            fields={"change": ["Must not be zero."]},
-        )
+    whole_number(change, field="change", nonzero=True)
     if not (note or "").strip():
         raise ValidationFailed("Say why stock is adjusted.", fields={"note": ["Required."]})
     level = _level(sku, warehouse, create=change > 0)
@@ -191,10 +198,7 @@ def adjust(*, sku, warehouse, change, actor, note, reference="") -> StockMovemen
 @transaction.atomic
 def count(*, sku, warehouse, counted, actor, note="") -> StockMovement | None:
     """A cycle count: on-hand becomes what was counted. Returns None when nothing changed."""
-    if not isinstance(counted, int) or isinstance(counted, bool) or counted < 0:
-        raise ValidationFailed(
-            "The counted quantity must be zero or more.", fields={"counted": ["Must be >= 0."]}
-        )
+    whole_number(counted, field="counted", minimum=0)
     level = _level(sku, warehouse, create=True)
     difference = counted - level.on_hand
     if difference == 0:
@@ -336,27 +340,23 @@ def ship(*, sku_id, warehouse_id, quantity, reference, actor) -> StockMovement:
 
 @transaction.atomic
 def restock_return(*, sku, warehouse, quantity, reference, actor, note="") -> StockMovement:
-    level = _level(sku, warehouse, create=True)
-    movement = apply_change(
-        level,
-        Change(on_hand=_positive(quantity)),
+    """A returned unit goes back on the shelf, sellable again."""
+    return _goods_in(
+        sku=sku,
+        warehouse=warehouse,
+        quantity=quantity,
         reason=MovementReason.RETURN_RESTOCK,
-        reference=reference,
         actor=actor,
+        reference=reference,
         note=note,
     )
-    announce_arrival([sku.pk], warehouse.pk)
-    return movement
 
 
 @transaction.atomic
 def set_safety_stock(*, sku, warehouse, safety_stock: int) -> StockLevel:
     """Units routing keeps back. Not a ledger change (on hand and allocated stay), but
     sellable stock changes, so listeners get a stock.changed event."""
-    if not isinstance(safety_stock, int) or isinstance(safety_stock, bool) or safety_stock < 0:
-        raise ValidationFailed(
-            "Safety stock must be zero or more.", fields={"safety_stock": ["Must be >= 0."]}
-        )
+    whole_number(safety_stock, field="safety_stock", minimum=0)
     level = _level(sku, warehouse, create=True)
     if level.safety_stock == safety_stock:
         return level

@@ -41,6 +41,3 @@ class Actor:
 
     def __str__(self):
         return self.label
-
-
-SYSTEM = Actor.system()

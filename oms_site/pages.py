@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
@@ -34,3 +35,18 @@ def report_domain_error(request, error: DomainError) -> None:
     messages.error(
         request, error.message + (f" ({detail})" if detail and detail not in error.message else "")
     )
+
+
+class DateInput(forms.DateInput):
+    """The browser's own date picker."""
+
+    input_type = "date"
+
+
+def positive_int_param(request, name: str) -> int | None:
+    """A page cursor or id from the query string; anything but a positive integer is None."""
+    try:
+        value = int(request.GET.get(name, ""))
+    except ValueError:
+        return None
+    return value if value > 0 else None

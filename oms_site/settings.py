@@ -18,11 +18,14 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
-# The key comes from SECRET_KEY, or from the file SECRET_KEY_FILE names (`make run` keeps
-# one in var/secret-key). Only DEBUG may fall back to a development key.
+# The key comes from SECRET_KEY, or from the file SECRET_KEY_FILE names, or from
+# var/secret-key (which `make` creates). Only DEBUG may fall back to a development key.
 SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY and env.str("SECRET_KEY_FILE", default=""):
-    SECRET_KEY = Path(env.str("SECRET_KEY_FILE")).read_text().strip()
+_key_file = env.str("SECRET_KEY_FILE", default="") or (
+    str(VAR_DIR / "secret-key") if (VAR_DIR / "secret-key").exists() else ""
+)
+if not SECRET_KEY and _key_file:
+    SECRET_KEY = Path(_key_file).read_text().strip()
 if not SECRET_KEY:
     if not DEBUG:
         raise environ.ImproperlyConfigured(

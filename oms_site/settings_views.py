@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from . import webhooks
 from .forms import ApiKeyForm, WebhookSubscriptionForm
 from .models import ApiKey, WebhookDelivery, WebhookSubscription
-from .pages import capability_required
+from .pages import capability_required, positive_int_param
 from .roles import Capability
 
 DELIVERIES_PAGE_SIZE = 50
@@ -89,21 +89,13 @@ def webhook_edit(request, pk=None):
     )
 
 
-def _cursor(request):
-    try:
-        value = int(request.GET.get("after", ""))
-    except ValueError:
-        return None
-    return value if value > 0 else None
-
-
 @capability_required(Capability.INTEGRATIONS_MANAGE)
 @require_GET
 def webhook_deliveries(request, pk):
     """A subscription's deliveries, newest first, cut by id (``?after=<id>``)."""
     subscription = get_object_or_404(WebhookSubscription, pk=pk)
     deliveries = subscription.deliveries.select_related("event").order_by("-pk")
-    after = _cursor(request)
+    after = positive_int_param(request, "after")
     if after is not None:
         deliveries = deliveries.filter(pk__lt=after)
     rows = list(deliveries[: DELIVERIES_PAGE_SIZE + 1])

@@ -9,15 +9,12 @@ from django_countries import countries
 from inventory.models import Warehouse
 from oms_site.errors import ValidationFailed
 from oms_site.money import CURRENCY_CHOICES
+from oms_site.pages import DateInput
 
 from .models import OrderStatus, SalesChannel
 
 MAX_LINES = 10
 VISIBLE_LINES = 3  # the rest sit in a "More lines" fold, open when used
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class OrderFilterForm(forms.Form):

@@ -130,7 +130,6 @@ def adds_up(field: str, expression) -> Q:
 
 
 CANCELLABLE = [S.DRAFT, S.PENDING, S.ON_HOLD, S.BACKORDERED, S.ALLOCATED]
-OPEN_STATUSES = [S.PENDING, S.ON_HOLD, S.BACKORDERED, S.ALLOCATED, S.PARTIALLY_SHIPPED]
 
 
 class Order(FSMModelMixin, models.Model):
@@ -349,10 +348,6 @@ class Order(FSMModelMixin, models.Model):
     @transition(field=payment_status, source=[P.PAID, P.PARTIALLY_REFUNDED], target=P.REFUNDED)
     def payment_refunded(self):
         """Everything captured was refunded. (django-fsm sets the state.)"""
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
 
 
 class OrderLine(models.Model):

@@ -6,11 +6,12 @@ an order placed while someone pages does not shift the rows under them.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 
 from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
-from django.utils import timezone
+
+from oms_site.dates import start_of_day
 
 from . import access
 from .models import Allocation, Order, OrderEvent, OrderLine, OrderStatus, SalesChannel
@@ -26,10 +27,6 @@ class OrderPage:
     older_cursor: int | None = None
     # The request asked for a page past the first (so a link back to the start makes sense).
     paged: bool = False
-
-
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _filtered(filters: dict, *, with_status: bool = True):
@@ -51,9 +48,11 @@ def _filtered(filters: dict, *, with_status: bool = True):
         orders = orders.filter(channel__code=channel)
     # Whole local days as a range on the indexed column (no per-row date conversion).
     if filters.get("created_from"):
-        orders = orders.filter(created_at__gte=_start_of(filters["created_from"]))
+        orders = orders.filter(created_at__gte=start_of_day(filters["created_from"]))
     if filters.get("created_to"):
-        orders = orders.filter(created_at__lt=_start_of(filters["created_to"] + timedelta(days=1)))
+        orders = orders.filter(
+            created_at__lt=start_of_day(filters["created_to"] + timedelta(days=1))
+        )
     text = (filters.get("q") or "").strip()
     if text:
         # EXISTS instead of a join keeps one row per order without DISTINCT.

@@ -15,7 +15,7 @@ from inventory.routing import describe_rule
 from oms_site.actors import Actor
 from oms_site.errors import DomainError, ValidationFailed
 from oms_site.money import format_money
-from oms_site.pages import capability_required, report_domain_error
+from oms_site.pages import capability_required, positive_int_param, report_domain_error
 from oms_site.roles import Capability
 
 from . import access, selectors, services
@@ -38,14 +38,6 @@ from .services import pricing
 STATUS_LABELS = dict(OrderStatus.choices)
 
 
-def _cursor(request, name):
-    try:
-        value = int(request.GET.get(name, ""))
-    except ValueError:
-        return None
-    return value if value > 0 else None
-
-
 def _query(params, **changes) -> str:
     params = params.copy()
     for key in ("after", "before", *changes):
@@ -65,7 +57,9 @@ def order_list(request):
     if filters.pop("mine", False):
         filters["warehouse_ids"] = access.user_warehouse_ids(request.user)
     page = selectors.order_list(
-        filters=filters, after=_cursor(request, "after"), before=_cursor(request, "before")
+        filters=filters,
+        after=positive_int_param(request, "after"),
+        before=positive_int_param(request, "before"),
     )
     counts = selectors.status_counts(filters=filters)
     for order in page.orders:

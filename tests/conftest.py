@@ -143,9 +143,7 @@ def _used_the_database(request) -> bool:
 def _stock_audit_after_each_test(request):
     """After every database test, stock must still equal its ledger and allocations:
     `oms_audit` is clean after each of the suite's scenarios."""
-    audited = _used_the_database(request) and not request.node.get_closest_marker(
-        "no_stock_audit"
-    )
+    audited = _used_the_database(request) and not request.node.get_closest_marker("no_stock_audit")
     if audited:
         # Set the database up before this fixture, so it is torn down (rolled back) after
         # the audit has read it.

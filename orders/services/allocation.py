@@ -7,6 +7,7 @@ routing sees is the truth until commit: exactly the units on the shelf get alloc
 """
 
 import logging
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Q
@@ -151,21 +152,29 @@ def _record_decision(order, decision, snapshot, *, actor, manual, announce):
         webhooks.publish("order.routed", order_payload(order) | {"decided_by": decision.decided_by})
 
 
-def release_allocations(order, *, actor: Actor) -> int:
-    """Give every warehouse allocation of a locked order back to stock."""
+def settle_allocations(order, stock_change) -> list[Allocation]:
+    """End every allocation of a locked order: ``stock_change`` (``stock.deallocate`` or
+    ``stock.ship``) moves each warehouse allocation's units in the ledger; drop-shipped
+    ones have no stock here. Returns the allocations, which no longer exist."""
     allocations = list(
         Allocation.objects.filter(line__order=order).select_related("line").order_by("pk")
     )
     for allocation in allocations:
         if allocation.warehouse_id is not None:
-            stock.deallocate(
+            stock_change(
                 sku_id=allocation.line.sku_id,
                 warehouse_id=allocation.warehouse_id,
                 quantity=allocation.quantity,
-                reference=_reference(order),
-                actor=actor,
             )
     Allocation.objects.filter(pk__in=[a.pk for a in allocations]).delete()
+    return allocations
+
+
+def release_allocations(order, *, actor: Actor) -> int:
+    """Give every warehouse allocation of a locked order back to stock."""
+    allocations = settle_allocations(
+        order, partial(stock.deallocate, reference=_reference(order), actor=actor)
+    )
     order.lines.update(quantity_allocated=0)
     return sum(a.quantity for a in allocations)
 

@@ -1,5 +1,7 @@
 """Holding, releasing, cancelling, shipping and delivering orders."""
 
+from functools import partial
+
 from django.db import transaction
 from django.db.models import F
 
@@ -8,8 +10,8 @@ from oms_site.actors import Actor
 from oms_site.errors import ValidationFailed
 
 from ..access import check_order_access
-from ..models import Allocation, Order, OrderEvent, OrderLine
-from .allocation import allocate_order, release_allocations
+from ..models import Order, OrderEvent, OrderLine
+from .allocation import allocate_order, release_allocations, settle_allocations
 from .events import ensure_allowed, lock_order, record_event, run_transition
 
 
@@ -75,25 +77,16 @@ def ship_order(order, *, actor: Actor, tracking_number: str = "", carrier: str =
     ensure_allowed(order, "mark_partially_shipped")
     check_order_access(order, actor=actor)
     stock.lock_levels_for_skus(order.lines.values_list("sku_id", flat=True))
-    allocations = list(
-        Allocation.objects.filter(line__order=order).select_related("line").order_by("pk")
+    allocations = settle_allocations(
+        order, partial(stock.ship, reference=f"order:{order.number}", actor=actor)
     )
     shipped_units = 0
     for allocation in allocations:
-        if allocation.warehouse_id is not None:
-            stock.ship(
-                sku_id=allocation.line.sku_id,
-                warehouse_id=allocation.warehouse_id,
-                quantity=allocation.quantity,
-                reference=f"order:{order.number}",
-                actor=actor,
-            )
         OrderLine.objects.filter(pk=allocation.line_id).update(
             quantity_shipped=F("quantity_shipped") + allocation.quantity,
             quantity_allocated=F("quantity_allocated") - allocation.quantity,
         )
         shipped_units += allocation.quantity
-    Allocation.objects.filter(pk__in=[a.pk for a in allocations]).delete()
     everything_shipped = all(
         line.quantity_shipped + line.quantity_cancelled >= line.quantity
         for line in order.lines.all()

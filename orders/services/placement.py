@@ -14,6 +14,7 @@ from oms_site import webhooks
 from oms_site.actors import Actor
 from oms_site.errors import Conflict, ValidationFailed
 from oms_site.money import convert_to_base, quantize, to_decimal, validate_currency
+from oms_site.validation import whole_number
 
 from ..models import Customer, HoldRule, Order, OrderEvent, OrderLine
 from . import pricing
@@ -110,9 +111,10 @@ def _build_lines(raw_lines, currency) -> list[pricing.LineInput]:
         if not sku.active:
             errors[f"{prefix}.sku"] = [f"SKU '{sku.code}' is not active."]
             continue
-        quantity = raw.get("quantity")
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
-            errors[f"{prefix}.quantity"] = ["Must be a whole number above zero."]
+        try:
+            quantity = whole_number(raw.get("quantity"), field=f"{prefix}.quantity", minimum=1)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
             continue
         if quantity > 100_000:
             errors[f"{prefix}.quantity"] = ["At most 100000."]

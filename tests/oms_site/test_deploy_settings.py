@@ -59,8 +59,8 @@ def test_openapi_schema_validates_without_warnings(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_production_refuses_to_start_without_a_secret_key():
-    result = manage("check", env={"DEBUG": "false"})
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = manage("check", env={"DEBUG": "false", "OMS_VAR_DIR": str(tmp_path)})
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
 
@@ -72,6 +72,12 @@ def test_a_secret_key_file_is_read(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-def test_debug_without_a_key_is_flagged_by_check_deploy():
-    result = manage("check", "--deploy", env={"DEBUG": "true"})
+def test_the_key_file_in_var_is_used_when_nothing_else_is_set(tmp_path):
+    (tmp_path / "secret-key").write_text("var-secret-" + "p4Lw2" * 12 + "\n")
+    result = manage("check", env={"DEBUG": "false", "OMS_VAR_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+
+
+def test_debug_without_a_key_is_flagged_by_check_deploy(tmp_path):
+    result = manage("check", "--deploy", env={"DEBUG": "true", "OMS_VAR_DIR": str(tmp_path)})
     assert "security.W009" in result.stdout + result.stderr
