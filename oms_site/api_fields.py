@@ -42,3 +42,15 @@ class MoneyField(serializers.DecimalField):
         if isinstance(data, bool) or not isinstance(data, (str, int, float)):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class RejectUnknownFields:
+    """Serializer mixin: a key the serializer doesn't know is an error, not silently
+    dropped (a typo like ``shiping_total`` must not pass as "no shipping")."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
+        return super().to_internal_value(data)

@@ -4,7 +4,12 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from oms_site.api_fields import MoneyField, StrictCharField, StrictIntegerField
+from oms_site.api_fields import (
+    MoneyField,
+    RejectUnknownFields,
+    StrictCharField,
+    StrictIntegerField,
+)
 
 from .. import access
 from .. import actions as order_actions
@@ -12,7 +17,7 @@ from ..models import Order, OrderEvent, OrderLine, SalesChannel
 from ..services import pricing
 
 
-class AddressSerializer(serializers.Serializer):
+class AddressSerializer(RejectUnknownFields, serializers.Serializer):
     name = StrictCharField(max_length=200)
     company = StrictCharField(max_length=200, required=False, allow_blank=True)
     line1 = StrictCharField(max_length=200)
@@ -22,13 +27,6 @@ class AddressSerializer(serializers.Serializer):
     postal_code = StrictCharField(max_length=20, required=False, allow_blank=True)
     country = StrictCharField(min_length=2, max_length=2, help_text="ISO 3166-1 alpha-2")
     phone = StrictCharField(max_length=40, required=False, allow_blank=True)
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
-        return super().to_internal_value(data)
 
 
 class CustomerInputSerializer(serializers.Serializer):
@@ -59,7 +57,7 @@ class LineInputSerializer(serializers.Serializer):
     )
 
 
-class OrderCreateSerializer(serializers.Serializer):
+class OrderCreateSerializer(RejectUnknownFields, serializers.Serializer):
     channel = serializers.SlugField(max_length=40, help_text="Sales channel code.")
     external_id = StrictCharField(
         max_length=100,
@@ -109,13 +107,6 @@ class OrderCreateSerializer(serializers.Serializer):
         max_length=20, required=False, help_text="Ship from this warehouse (manual routing)."
     )
     draft = serializers.BooleanField(required=False, default=False)
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
-        return super().to_internal_value(data)
 
 
 class AllocationSerializer(serializers.Serializer):
