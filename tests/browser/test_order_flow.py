@@ -106,3 +106,49 @@ def test_support_does_not_see_the_ship_button(
     log_in(warehouse_page, live_server, "warehouse")
     warehouse_page.goto(f"{live_server.url}/orders/{order.number}/")
     expect(warehouse_page.get_by_role("button", name="Mark shipped")).to_be_visible()
+
+
+def _scrolls_sideways(page) -> bool:
+    return page.evaluate(
+        "document.documentElement.scrollWidth > document.documentElement.clientWidth"
+    )
+
+
+def test_order_pages_fit_a_phone(live_server, new_page, users, channel, warehouse, sku):
+    """At 390 px: no sideways scrolling on the order page (a long e-mail, the lines table),
+    the list's filters folded away under the search box, the receive form's only warehouse
+    chosen already."""
+    factories.stock(sku, warehouse, 10)
+    long_email = "a.very.long.mailbox.name.that.keeps.going@subdomain.example-company.example"
+    order = services.place_order(
+        channel=channel,
+        lines=[{"sku": sku.code, "quantity": 1}, {"sku": sku.code, "quantity": 2}],
+        customer={"email": long_email, "name": "Maximilian Mustermann-Langname"},
+        shipping_address={"name": "A", "line1": "B", "city": "Berlin", "country": "DE"},
+        actor=Actor.system("test"),
+    )
+    page = new_page()
+    log_in(page, live_server, "manager")
+    page.goto(f"{live_server.url}/orders/{order.number}/")
+    expect(page.get_by_text(long_email)).to_be_visible()
+    assert not _scrolls_sideways(page)
+    # The lines table itself fits too (one labelled card per line), no scrolling inside it.
+    assert page.evaluate(
+        "[...document.querySelectorAll('.table-wrap')].every("
+        "w => w.scrollWidth <= w.clientWidth || !w.querySelector('table.stack-sm'))"
+    )
+    expect(page.locator("table.stack-sm td[data-label=Total]").first).to_be_visible()
+
+    page.goto(f"{live_server.url}/orders/")
+    expect(page.get_by_role("searchbox")).to_be_visible()
+    expect(page.locator("select[name=status]")).to_be_hidden()
+    page.get_by_text("More filters").click()
+    expect(page.locator("select[name=status]")).to_be_visible()
+    assert not _scrolls_sideways(page)
+
+    WarehouseAccess.objects.create(user=users["warehouse"], warehouse=warehouse)
+    staff = new_page()
+    log_in(staff, live_server, "warehouse")
+    staff.goto(f"{live_server.url}/inventory/receive/")
+    expect(staff.locator("select[name=warehouse]")).to_have_value(str(warehouse.pk))
+    assert not _scrolls_sideways(staff)
