@@ -6,7 +6,8 @@ rounds to whole yen and KWD to three decimals without a table of our own.
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from babel.numbers import get_currency_precision
+from babel.numbers import format_currency, get_currency_precision
+from django.utils import translation
 from moneyed import CURRENCIES
 
 from .errors import ValidationFailed
@@ -53,8 +54,33 @@ def to_decimal(value, *, field: str) -> Decimal:
     return amount
 
 
-def format_money(amount, currency: str) -> str:
-    return f"{quantize(amount, currency):,} {currency}"
+# Norwegian bookkeeping writes the currency first ("kr 1 234,50"); CLDR's newer data puts
+# it last, so the Norwegian locales get their pattern here (digits still follow CLDR).
+_LOCALE_PATTERNS = {
+    "nb": "¤\u00a0#,##0.00;-¤\u00a0#,##0.00",
+    "nn": "¤\u00a0#,##0.00;-¤\u00a0#,##0.00",
+    "no": "¤\u00a0#,##0.00;-¤\u00a0#,##0.00",
+}
+
+
+def babel_locale(language: str | None = None) -> str:
+    """The Babel locale of a Django language code (the active one by default):
+    "en-us" -> "en_US", "nb" -> "nb_NO"."""
+    language = language or translation.get_language() or "en-us"
+    locale = translation.to_locale(language)
+    if locale in ("nb", "nn", "no"):
+        locale = f"{locale}_NO"
+    return locale
+
+
+def format_money(amount, currency: str, *, locale: str | None = None) -> str:
+    """An amount as people read it in their language: "€1,234.50" in English,
+    "kr 1 234,50" in Norwegian; digits as the currency has them (JPY none, KWD three)."""
+    locale = locale or babel_locale()
+    pattern = _LOCALE_PATTERNS.get(locale.split("_")[0])
+    return format_currency(
+        quantize(amount, currency), currency, format=pattern, locale=locale, currency_digits=True
+    )
 
 
 def convert_to_base(amount, currency: str, on_date):

@@ -2,12 +2,14 @@
 
 from django.urls import path
 
+from . import rates_views
 from . import settings_views as views
 
 app_name = "settings"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("rates/", rates_views.rates, name="rates"),
     path("api-keys/", views.api_key_list, name="api_keys"),
     path("api-keys/new/", views.api_key_create, name="api_key_create"),
     path("api-keys/<str:prefix>/revoke/", views.api_key_revoke, name="api_key_revoke"),

@@ -242,7 +242,7 @@ def test_detail_shows_lines_totals_allocations_routing_and_timeline(manager, ord
     html = response.content.decode()
     assert 'id="order-status">Allocated' in html
     assert "TSHIRT-BLK-M" in html
-    assert "19.90 EUR" in html  # unit price and total, in the order's currency
+    assert "€19.90" in html  # unit price and total, in the order's currency and language
     assert "ber × 1" in html  # the allocation, per line
     assert "Heidestrasse 17" in html
     assert "Unpaid" in html
