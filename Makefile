@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 # The secret key of this installation: made once, kept in var/ (SECRET_KEY overrides it).
 export SECRET_KEY_FILE ?= $(CURDIR)/var/secret-key
 
-.PHONY: run test test-only check bench install migrate demo browser format clean audit lock lock-upgrade
+.PHONY: run test test-only check bench install migrate demo browser format clean audit lock lock-upgrade messages makemessages
 
 # Installs exactly what requirements.lock pins (uv pip sync also removes what it doesn't).
 $(STAMP): pyproject.toml $(LOCK)
@@ -24,7 +24,15 @@ $(STAMP): pyproject.toml $(LOCK)
 	@$(BIN)/uv pip sync --quiet --python $(BIN)/python $(LOCK)
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-install: $(STAMP) $(SECRET_KEY_FILE)
+install: $(STAMP) $(SECRET_KEY_FILE) messages
+
+## messages: compile the translation catalogues (.po -> .mo) with Babel; no gettext needed
+messages: $(STAMP)
+	@$(BIN)/python scripts/compile_messages.py
+
+## makemessages: after changing texts, update the nb catalogues (needs GNU gettext)
+makemessages: install
+	@bash scripts/makemessages
 
 $(SECRET_KEY_FILE):
 	@mkdir -p $(dir $@)

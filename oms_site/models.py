@@ -12,6 +12,12 @@ class StaffProfile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
     )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.READONLY)
+    language = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text="The dashboard's language for this user; empty: the browser's.",
+    )
 
     def __str__(self):
         return f"{self.user} ({self.get_role_display()})"

@@ -6,7 +6,8 @@ rounds to whole yen and KWD to three decimals without a table of our own.
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, format_decimal, get_currency_precision
+from babel.numbers import format_percent as babel_percent
 from django.utils import translation
 from moneyed import CURRENCIES
 
@@ -75,12 +76,33 @@ def babel_locale(language: str | None = None) -> str:
 
 def format_money(amount, currency: str, *, locale: str | None = None) -> str:
     """An amount as people read it in their language: "€1,234.50" in English,
-    "kr 1 234,50" in Norwegian; digits as the currency has them (JPY none, KWD three)."""
+    "kr 1 234,50" in Norwegian; digits as the currency has them (JPY none, KWD three).
+    A missing amount shows as an em dash. Templates use the ``money`` filter
+    (``oms_site.templatetags.oms_format``), which calls this."""
+    if amount is None or amount == "":
+        return "—"
     locale = locale or babel_locale()
     pattern = _LOCALE_PATTERNS.get(locale.split("_")[0])
     return format_currency(
         quantize(amount, currency), currency, format=pattern, locale=locale, currency_digits=True
     )
+
+
+def format_number(value, *, locale: str | None = None, decimals: int | None = None) -> str:
+    """A count or a plain number in the active language's format (1,234 / 1 234)."""
+    if value is None:
+        return "—"
+    if decimals is not None:
+        value = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return format_decimal(value, locale=locale or babel_locale())
+
+
+def format_percent(value, *, locale: str | None = None) -> str:
+    """A change such as +12 % / −3 %: the sign always shown, one decimal below 10 %."""
+    if value is None:
+        return "—"
+    pattern = "+#,##0.#%;-#,##0.#%" if abs(value) < Decimal("0.1") else "+#,##0%;-#,##0%"
+    return babel_percent(value, format=pattern, locale=locale or babel_locale())
 
 
 def convert_to_base(amount, currency: str, on_date):

@@ -7,27 +7,32 @@ do that?". Warehouse staff are further limited to the warehouses they are assign
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    OWNER = "owner", "Owner / admin"
-    MANAGER = "manager", "Manager"
-    SUPPORT = "support", "Support"
-    WAREHOUSE = "warehouse", "Warehouse"
-    READONLY = "readonly", "Read-only"
+    OWNER = "owner", _("Owner / admin")
+    MANAGER = "manager", _("Manager")
+    SUPPORT = "support", _("Support")
+    WAREHOUSE = "warehouse", _("Warehouse")
+    READONLY = "readonly", _("Read-only")
 
 
 class Capability(models.TextChoices):
-    ORDER_VIEW = "order.view", "See orders"
-    ORDER_CREATE = "order.create", "Create orders"
-    ORDER_MANAGE = "order.manage", "Hold, release and cancel orders"
-    ORDER_ROUTE = "order.route", "Route orders by hand, re-route"
-    ORDER_SHIP = "order.ship", "Mark orders shipped and delivered"
-    STOCK_VIEW = "stock.view", "See stock and the ledger"
-    STOCK_CHANGE = "stock.change", "Receive, adjust, transfer and count stock"
-    CATALOG_MANAGE = "catalog.manage", "Import catalogue and stock, routing settings"
-    INTEGRATIONS_MANAGE = "integrations.manage", "Channels, webhooks, hold rules"
-    API_KEYS_MANAGE = "apikeys.manage", "Create and revoke API keys"
+    ORDER_VIEW = "order.view", _("See orders")
+    ORDER_CREATE = "order.create", _("Create orders")
+    ORDER_MANAGE = "order.manage", _("Hold, release and cancel orders")
+    ORDER_ROUTE = "order.route", _("Route orders by hand, re-route")
+    ORDER_SHIP = "order.ship", _("Mark orders shipped and delivered")
+    ORDER_EXPORT = "order.export", _("Export orders (CSV, XLSX)")
+    CUSTOMER_VIEW = "customer.view", _("See customers")
+    CUSTOMER_MANAGE = "customer.manage", _("Customer notes, block and unblock")
+    CUSTOMER_MERGE = "customer.merge", _("Merge customers")
+    STOCK_VIEW = "stock.view", _("See stock and the ledger")
+    STOCK_CHANGE = "stock.change", _("Receive, adjust, transfer and count stock")
+    CATALOG_MANAGE = "catalog.manage", _("Import catalogue and stock, routing settings")
+    INTEGRATIONS_MANAGE = "integrations.manage", _("Channels, webhooks, hold rules")
+    API_KEYS_MANAGE = "apikeys.manage", _("Create and revoke API keys")
 
 
 _ALL = frozenset(Capability)
@@ -39,6 +44,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.ORDER_VIEW,
             Capability.ORDER_CREATE,
             Capability.ORDER_MANAGE,
+            Capability.ORDER_EXPORT,
+            Capability.CUSTOMER_VIEW,
+            Capability.CUSTOMER_MANAGE,
             Capability.STOCK_VIEW,
         }
     ),
@@ -50,7 +58,15 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.STOCK_CHANGE,
         }
     ),
-    Role.READONLY: frozenset({Capability.ORDER_VIEW, Capability.STOCK_VIEW}),
+    # Read-only is also the bookkeeper's role: they export what they read.
+    Role.READONLY: frozenset(
+        {
+            Capability.ORDER_VIEW,
+            Capability.ORDER_EXPORT,
+            Capability.CUSTOMER_VIEW,
+            Capability.STOCK_VIEW,
+        }
+    ),
 }
 
 
@@ -76,5 +92,6 @@ def role_context(request):
     allowed = ROLE_CAPABILITIES.get(role, frozenset()) if role else frozenset()
     return {
         "user_role": role,
+        "user_role_label": Role(role).label if role else "",
         "can": {c.value.replace(".", "_"): (c in allowed) for c in Capability},
     }

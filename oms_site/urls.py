@@ -4,12 +4,13 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from . import views
+from . import i18n, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="orders:list", permanent=False), name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("language/", i18n.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("settings/", include("oms_site.settings_urls")),

@@ -4,6 +4,7 @@ it makes an order (and say why not, which ``attach_domain_errors`` puts beside t
 import re
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from inventory.models import Warehouse
@@ -19,30 +20,32 @@ VISIBLE_LINES = 3  # the rest sit in a "More lines" fold, open when used
 
 class OrderFilterForm(forms.Form):
     q = forms.CharField(
-        label="Search",
+        label=_("Search"),
         required=False,
         max_length=100,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "Number, external id, email, name, SKU"}
+            attrs={"type": "search", "placeholder": _("Number, external id, email, name, SKU")}
         ),
     )
-    status = forms.ChoiceField(choices=[("", "Any status"), *OrderStatus.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[("", _("Any status")), *OrderStatus.choices], required=False
+    )
     channel = forms.ModelChoiceField(
         queryset=SalesChannel.objects.only("code", "name").order_by("name"),
         to_field_name="code",
         required=False,
-        empty_label="Any channel",
+        empty_label=_("Any channel"),
     )
-    created_from = forms.DateField(label="Created from", required=False, widget=DateInput)
-    created_to = forms.DateField(label="Created to", required=False, widget=DateInput)
+    created_from = forms.DateField(label=_("Created from"), required=False, widget=DateInput)
+    created_to = forms.DateField(label=_("Created to"), required=False, widget=DateInput)
     warehouse = forms.ModelChoiceField(
         queryset=Warehouse.objects.only("code", "name").order_by("rank", "code"),
         to_field_name="code",
         required=False,
-        empty_label="Any warehouse",
-        help_text="Orders with units allocated there.",
+        empty_label=_("Any warehouse"),
+        help_text=_("Orders with units allocated there."),
     )
-    mine = forms.BooleanField(label="My warehouses", required=False)
+    mine = forms.BooleanField(label=_("My warehouses"), required=False)
 
     def __init__(self, *args, warehouse_limited=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -85,7 +88,7 @@ class RerouteForm(forms.Form):
         queryset=Warehouse.objects.all(),
         required=False,
         to_field_name="code",
-        empty_label="By the routing rules",
+        empty_label=_("By the routing rules"),
     )
 
 
@@ -93,43 +96,50 @@ class RerouteForm(forms.Form):
 
 
 def _country_choices():
-    return [("", "Choose a country"), *((code, name) for code, name in countries)]
+    return [("", _("Choose a country")), *((code, name) for code, name in countries)]
 
 
 class OrderForm(forms.Form):
     channel = forms.ModelChoiceField(
-        queryset=SalesChannel.objects.filter(active=True).order_by("name"), empty_label=None
+        label=_("Channel"),
+        queryset=SalesChannel.objects.filter(active=True).order_by("name"),
+        empty_label=None,
     )
     currency = forms.ChoiceField(
-        choices=[("", "The channel's currency"), *CURRENCY_CHOICES], required=False
+        label=_("Currency"),
+        choices=[("", _("The channel's currency")), *CURRENCY_CHOICES],
+        required=False,
     )
-    customer_email = forms.EmailField(label="Customer email", required=False)
-    customer_name = forms.CharField(label="Customer name", required=False, max_length=200)
-    ship_name = forms.CharField(label="Name", max_length=200)
-    line1 = forms.CharField(label="Address line 1", max_length=200)
-    line2 = forms.CharField(label="Address line 2", required=False, max_length=200)
-    city = forms.CharField(max_length=100)
-    postal_code = forms.CharField(label="Postal code", required=False, max_length=20)
-    country = forms.ChoiceField(choices=_country_choices)
+    customer_email = forms.EmailField(label=_("Customer email"), required=False)
+    customer_name = forms.CharField(label=_("Customer name"), required=False, max_length=200)
+    ship_name = forms.CharField(label=_("Name"), max_length=200)
+    line1 = forms.CharField(label=_("Address line 1"), max_length=200)
+    line2 = forms.CharField(label=_("Address line 2"), required=False, max_length=200)
+    city = forms.CharField(label=_("City"), max_length=100)
+    postal_code = forms.CharField(label=_("Postal code"), required=False, max_length=20)
+    country = forms.ChoiceField(label=_("Country"), choices=_country_choices)
     shipping_total = forms.DecimalField(
-        label="Shipping", required=False, max_digits=14, decimal_places=3, initial=0
+        label=_("Shipping"), required=False, max_digits=14, decimal_places=3, initial=0
     )
     discount = forms.DecimalField(
-        label="Order discount",
+        label=_("Order discount"),
         required=False,
         min_value=0,
         max_digits=14,
         decimal_places=3,
-        help_text="An amount off the whole order, spread over the lines.",
+        help_text=_("An amount off the whole order, spread over the lines."),
     )
     warehouse = forms.ModelChoiceField(
         queryset=Warehouse.objects.filter(active=True),
         required=False,
-        empty_label="Route by the rules",
-        help_text="Pick a warehouse to route the order there by hand.",
+        empty_label=_("Route by the rules"),
+        label=_("Warehouse"),
+        help_text=_("Pick a warehouse to route the order there by hand."),
     )
     draft = forms.BooleanField(
-        label="Save as draft", required=False, help_text="A draft is not routed until submitted."
+        label=_("Save as draft"),
+        required=False,
+        help_text=_("A draft is not routed until submitted."),
     )
 
     # Where the service's field names land on this page.
@@ -186,17 +196,17 @@ class OrderForm(forms.Form):
 
 
 class LineForm(forms.Form):
-    sku = forms.CharField(label="SKU", required=False, max_length=64)
-    quantity = forms.IntegerField(required=False, min_value=1)
+    sku = forms.CharField(label=_("SKU"), required=False, max_length=64)
+    quantity = forms.IntegerField(label=_("Quantity"), required=False, min_value=1)
     unit_price = forms.DecimalField(
-        label="Unit price",
+        label=_("Unit price"),
         required=False,
         max_digits=14,
         decimal_places=3,
-        help_text="Empty: the catalogue price.",
+        help_text=_("Empty: the catalogue price."),
     )
     discount = forms.DecimalField(
-        label="Discount", required=False, min_value=0, max_digits=14, decimal_places=3
+        label=_("Discount"), required=False, min_value=0, max_digits=14, decimal_places=3
     )
 
     def is_used(self) -> bool:
@@ -212,9 +222,9 @@ class LineForm(forms.Form):
         data = super().clean()
         if self.is_used():
             if not data.get("sku") and "sku" not in self.errors:
-                self.add_error("sku", "Required.")
+                self.add_error("sku", _("Required."))
             if data.get("quantity") is None and "quantity" not in self.errors:
-                self.add_error("quantity", "Required.")
+                self.add_error("quantity", _("Required."))
         return data
 
 

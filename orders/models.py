@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from inventory.models import SKU, Supplier, TaxClass, Warehouse
@@ -20,13 +21,13 @@ from oms_site.roles import Capability, user_can
 
 class SalesChannel(models.Model):
     class Kind(models.TextChoices):
-        WEB = "web", "Web shop"
-        POS = "pos", "Point of sale"
+        WEB = "web", _("Web shop")
+        POS = "pos", _("Point of sale")
         AMAZON = "amazon", "Amazon"
         EBAY = "ebay", "eBay"
         SHOPIFY = "shopify", "Shopify"
         ALIEXPRESS = "aliexpress", "AliExpress"
-        API = "api", "API / partner"
+        API = "api", _("API / partner")
 
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=100)
@@ -67,26 +68,26 @@ class Customer(models.Model):
 
 
 class OrderStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PENDING = "pending", "Pending"
-    ON_HOLD = "on_hold", "On hold"
-    BACKORDERED = "backordered", "Backordered"
-    ALLOCATED = "allocated", "Allocated"
-    PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
-    SHIPPED = "shipped", "Shipped"
-    DELIVERED = "delivered", "Delivered"
-    PARTIALLY_RETURNED = "partially_returned", "Partially returned"
-    RETURNED = "returned", "Returned"
-    CANCELLED = "cancelled", "Cancelled"
+    DRAFT = "draft", _("Draft")
+    PENDING = "pending", _("Pending")
+    ON_HOLD = "on_hold", _("On hold")
+    BACKORDERED = "backordered", _("Backordered")
+    ALLOCATED = "allocated", _("Allocated")
+    PARTIALLY_SHIPPED = "partially_shipped", _("Partially shipped")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    PARTIALLY_RETURNED = "partially_returned", _("Partially returned")
+    RETURNED = "returned", _("Returned")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class PaymentStatus(models.TextChoices):
-    UNPAID = "unpaid", "Unpaid"
-    AUTHORIZED = "authorized", "Authorized"
-    PARTIALLY_PAID = "partially_paid", "Partially paid"
-    PAID = "paid", "Paid"
-    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
-    REFUNDED = "refunded", "Refunded"
+    UNPAID = "unpaid", _("Unpaid")
+    AUTHORIZED = "authorized", _("Authorized")
+    PARTIALLY_PAID = "partially_paid", _("Partially paid")
+    PAID = "paid", _("Paid")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
 
 
 S = OrderStatus
@@ -444,11 +445,11 @@ class OrderEvent(models.Model):
     """The audit trail: who did what to an order, when, from which state to which."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", "Created"
-        STATUS_CHANGED = "status_changed", "Status changed"
-        ROUTED = "routed", "Routed"
-        NOTE = "note", "Note"
-        PAYMENT = "payment", "Payment"
+        CREATED = "created", _("Created")
+        STATUS_CHANGED = "status_changed", _("Status changed")
+        ROUTED = "routed", _("Routed")
+        NOTE = "note", _("Note")
+        PAYMENT = "payment", _("Payment")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -474,10 +475,10 @@ class HoldRule(models.Model):
     """Pre-fulfillment checks: a matching order is put on hold for a person to release."""
 
     class Kind(models.TextChoices):
-        HIGH_VALUE = "high_value", "Order total above a threshold"
-        ADDRESS_MISMATCH = "address_mismatch", "Billing and shipping countries differ"
-        BLOCKED_CUSTOMER = "blocked_customer", "Customer is blocked"
-        FIRST_ORDER_HIGH_VALUE = "first_order_high_value", "First order above a threshold"
+        HIGH_VALUE = "high_value", _("Order total above a threshold")
+        ADDRESS_MISMATCH = "address_mismatch", _("Billing and shipping countries differ")
+        BLOCKED_CUSTOMER = "blocked_customer", _("Customer is blocked")
+        FIRST_ORDER_HIGH_VALUE = "first_order_high_value", _("First order above a threshold")
 
     kind = models.CharField(max_length=30, choices=Kind.choices, unique=True)
     enabled = models.BooleanField(default=True)

@@ -8,6 +8,8 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from inventory.models import Warehouse
@@ -67,7 +69,7 @@ def order_list(request):
     status = filters.get("status", "")
     status_links = [
         {
-            "label": "All",
+            "label": _("All"),
             "count": sum(counts.values()),
             "url": _query(request.GET, status=None),
             "active": not status,
@@ -129,7 +131,7 @@ def _decorate_for_display(order):
 def order_detail(request, number):
     order = selectors.order_detail(number=number)
     if order is None:
-        raise Http404(f"No order {number}.")
+        raise Http404(_("No order %(number)s.") % {"number": number})
     _decorate_for_display(order)
     taxes = [
         {
@@ -158,20 +160,20 @@ def order_detail(request, number):
     )
 
 
-def _act(request, number, form_class, perform, done: str):
+def _act(request, number, form_class, perform, done):
     """Run one action on an order and go back to its page, with what happened as a message."""
     order = get_object_or_404(Order.objects.only("pk", "number"), number=number)
     form = form_class(request.POST) if form_class else None
     if form is not None and not form.is_valid():
         problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
-        messages.error(request, f"Nothing was changed ({problems}).")
+        messages.error(request, _("Nothing was changed (%(problems)s).") % {"problems": problems})
     else:
         try:
             perform(order, Actor.for_user(request.user), form.cleaned_data if form else {})
         except DomainError as exc:
             report_domain_error(request, exc)
         else:
-            messages.success(request, done.format(number=number))
+            messages.success(request, str(done) % {"number": number})
     return redirect("orders:detail", number=number)
 
 
@@ -183,7 +185,7 @@ def order_hold(request, number):
         number,
         HoldForm,
         lambda order, actor, data: services.hold_order(order, reason=data["reason"], actor=actor),
-        "Order {number} is on hold.",
+        gettext_lazy("Order %(number)s is on hold."),
     )
 
 
@@ -195,7 +197,7 @@ def order_release(request, number):
         number,
         None,
         lambda order, actor, data: services.release_order(order, actor=actor),
-        "Order {number} is released.",
+        gettext_lazy("Order %(number)s is released."),
     )
 
 
@@ -207,7 +209,7 @@ def order_cancel(request, number):
         number,
         CancelForm,
         lambda order, actor, data: services.cancel_order(order, reason=data["reason"], actor=actor),
-        "Order {number} is cancelled.",
+        gettext_lazy("Order %(number)s is cancelled."),
     )
 
 
@@ -219,7 +221,7 @@ def order_submit(request, number):
         number,
         None,
         lambda order, actor, data: services.submit_draft(order, actor=actor),
-        "Draft {number} is submitted.",
+        gettext_lazy("Draft %(number)s is submitted."),
     )
 
 
@@ -231,7 +233,7 @@ def order_note(request, number):
         number,
         NoteForm,
         lambda order, actor, data: services.add_note(order, text=data["text"], actor=actor),
-        "Note added to {number}.",
+        gettext_lazy("Note added to %(number)s."),
     )
 
 
@@ -245,7 +247,7 @@ def order_reroute(request, number):
         lambda order, actor, data: services.reroute_order(
             order, warehouse=data.get("warehouse"), actor=actor
         ),
-        "Order {number} is routed again.",
+        gettext_lazy("Order %(number)s is routed again."),
     )
 
 
@@ -259,7 +261,7 @@ def order_ship(request, number):
         lambda order, actor, data: services.ship_order(
             order, carrier=data["carrier"], tracking_number=data["tracking_number"], actor=actor
         ),
-        "Order {number} is marked shipped.",
+        gettext_lazy("Order %(number)s is marked shipped."),
     )
 
 
@@ -271,7 +273,7 @@ def order_deliver(request, number):
         number,
         None,
         lambda order, actor, data: services.deliver_order(order, actor=actor),
-        "Order {number} is marked delivered.",
+        gettext_lazy("Order %(number)s is marked delivered."),
     )
 
 
@@ -291,7 +293,9 @@ def order_create(request):
                 report_domain_error(request, exc)
             else:
                 messages.success(
-                    request, f"Order {order.number} is created ({order.get_status_display()})."
+                    request,
+                    _("Order %(number)s is created (%(status)s).")
+                    % {"number": order.number, "status": order.get_status_display()},
                 )
                 return redirect(reverse("orders:detail", args=[order.number]))
     else:

@@ -321,7 +321,7 @@ def test_hold_rules_page_lists_every_kind(manager, db):
     response = manager.get(reverse("order_settings:hold_rules"))
     html = response.content.decode()
     for _kind, label in HoldRule.Kind.choices:
-        assert label in html
+        assert str(label) in html
     assert 'value="500.00"' in html
 
 
