@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 # The secret key of this installation: made once, kept in var/ (SECRET_KEY overrides it).
 export SECRET_KEY_FILE ?= $(CURDIR)/var/secret-key
 
-.PHONY: run test test-only check bench install migrate demo browser format clean audit lock lock-upgrade messages makemessages
+.PHONY: run test test-only contract check bench install migrate demo browser format clean audit lock lock-upgrade messages makemessages
 
 # Installs exactly what requirements.lock pins (uv pip sync also removes what it doesn't).
 $(STAMP): pyproject.toml $(LOCK)
@@ -72,6 +72,11 @@ check: install
 
 test-only: install
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## contract: the Schemathesis API contract run, short (needs DATABASE_URL=postgres://...)
+contract: install
+	@OMS_CONTRACT_SECONDS=$${OMS_CONTRACT_SECONDS:-60} OMS_CONTRACT_EXAMPLES=$${OMS_CONTRACT_EXAMPLES:-10} \
+		$(BIN)/python -m pytest tests/api_contract -m contract -s $(PYTEST_ARGS)
 
 ## browser: make sure Debian's headless Chromium is there for the browser tests
 browser:

@@ -81,6 +81,8 @@ class RequiresCapability(permissions.BasePermission):
         if not request.user or not request.user.is_authenticated:
             return False
         action = getattr(view, "action", None) or request.method.lower()
+        if not _handles(view, request.method):
+            return True  # the view answers 405 Method Not Allowed; nothing to protect
         rule = view.required.get(action)
         if rule is None:
             return False
@@ -89,6 +91,17 @@ class RequiresCapability(permissions.BasePermission):
         if api_key is not None:
             return scope is not None and api_key.has_scope(scope)
         return capability is not None and user_can(request.user, capability)
+
+
+def _handles(view, method: str) -> bool:
+    """Whether the view has a handler for this HTTP method (else DRF answers 405)."""
+    method = method.lower()
+    if method not in view.http_method_names:
+        return False
+    action_map = getattr(view, "action_map", None)
+    if action_map is not None:
+        return method in action_map
+    return hasattr(view, method)
 
 
 class ApiKeySchema(OpenApiAuthenticationExtension):

@@ -1,5 +1,11 @@
 """Domain errors. Each has a machine code and an HTTP status, mapped in one handler
-(``oms_site.api_errors``) for the API and shown as a message on pages."""
+(``oms_site.api_errors``) for the API and shown as a message on pages.
+
+A service refuses well-formed input it can't act on (an unknown SKU, totals that don't add
+up) with ``ValidationFailed``: 422. Input that breaks the API's schema is refused before
+the service runs, by the serializers (400); ``BadRequest`` is for the few such checks a
+view makes by hand.
+"""
 
 
 class DomainError(Exception):
@@ -15,6 +21,11 @@ class DomainError(Exception):
 
 
 class ValidationFailed(DomainError):
+    code = "invalid"
+    status = 422
+
+
+class BadRequest(DomainError):
     code = "invalid"
     status = 400
 

@@ -22,3 +22,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
 ]
+
+handler400 = "oms_site.views.bad_request"
+handler403 = "oms_site.views.permission_denied"
+handler404 = "oms_site.views.page_not_found"
+handler500 = "oms_site.views.server_error"

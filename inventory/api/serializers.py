@@ -1,15 +1,16 @@
 """Stock API shapes."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from oms_site.api_fields import StrictCharField, StrictIntegerField
+from oms_site.api_fields import StrictCharField, StrictIntegerField, StrictSerializer
 
-from ..models import SKU, StockLevel, StockMovement
+from ..models import SKU, Reservation, StockLevel, StockMovement
 
 
 class SKUSerializer(serializers.ModelSerializer):
     product = serializers.CharField(source="product.name")
-    supplier = serializers.CharField(source="supplier.code", default=None)
+    supplier = serializers.CharField(source="supplier.code", default=None, allow_null=True)
 
     class Meta:
         model = SKU
@@ -73,7 +74,7 @@ class StockMovementSerializer(serializers.ModelSerializer):
         ]
 
 
-class ReceiveSerializer(serializers.Serializer):
+class ReceiveSerializer(StrictSerializer):
     sku = StrictCharField(max_length=64)
     warehouse = StrictCharField(max_length=20)
     quantity = StrictIntegerField(min_value=1, max_value=10_000_000)
@@ -81,19 +82,37 @@ class ReceiveSerializer(serializers.Serializer):
     note = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class AdjustSerializer(serializers.Serializer):
+@extend_schema_field(
+    {
+        "type": "integer",
+        "minimum": -10_000_000,
+        "maximum": 10_000_000,
+        "not": {"enum": [0]},
+        "description": "Units to add (positive) or remove (negative); never zero.",
+    }
+)
+class NonZeroChangeField(StrictIntegerField):
+    default_error_messages = {"zero": "Must not be zero."}
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=-10_000_000, max_value=10_000_000, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value == 0:
+            self.fail("zero")
+        return value
+
+
+class AdjustSerializer(StrictSerializer):
     sku = StrictCharField(max_length=64)
     warehouse = StrictCharField(max_length=20)
-    change = StrictIntegerField(
-        min_value=-10_000_000,
-        max_value=10_000_000,
-        help_text="Units to add (positive) or remove (negative).",
-    )
+    change = NonZeroChangeField(help_text="Units to add (positive) or remove (negative).")
     note = StrictCharField(max_length=300, help_text="Why: damaged, found, ...")
     reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
 
 
-class TransferSerializer(serializers.Serializer):
+class TransferSerializer(StrictSerializer):
     sku = StrictCharField(max_length=64)
     source = StrictCharField(max_length=20)
     destination = StrictCharField(max_length=20)
@@ -101,19 +120,19 @@ class TransferSerializer(serializers.Serializer):
     note = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class CountSerializer(serializers.Serializer):
+class CountSerializer(StrictSerializer):
     sku = StrictCharField(max_length=64)
     warehouse = StrictCharField(max_length=20)
     counted = StrictIntegerField(min_value=0, max_value=10_000_000)
     note = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class ReservationItemSerializer(serializers.Serializer):
+class ReservationItemSerializer(StrictSerializer):
     sku = StrictCharField(max_length=64)
     quantity = StrictIntegerField(min_value=1, max_value=10_000)
 
 
-class ReservationCreateSerializer(serializers.Serializer):
+class ReservationCreateSerializer(StrictSerializer):
     items = ReservationItemSerializer(many=True, allow_empty=False, max_length=200)
     minutes = StrictIntegerField(
         min_value=1,
@@ -134,7 +153,28 @@ class ReservationCreateSerializer(serializers.Serializer):
     )
 
 
+class ReservationItemOutSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    warehouse = serializers.CharField()
+    quantity = serializers.IntegerField()
+
+
 class ReservationSerializer(serializers.Serializer):
     token = serializers.CharField()
     expires_at = serializers.DateTimeField()
-    items = serializers.ListField(child=serializers.DictField())
+    status = serializers.ChoiceField(choices=Reservation.Status.choices)
+    items = ReservationItemOutSerializer(many=True)
+    total_units = serializers.IntegerField()
+
+
+class AvailabilityEntrySerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    known = serializers.BooleanField(help_text="False if no SKU has this code.")
+    sellable = serializers.IntegerField(help_text="Sum over active warehouses.")
+    warehouses = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Warehouse code -> sellable units."
+    )
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    results = AvailabilityEntrySerializer(many=True)

@@ -1,6 +1,6 @@
 """The inventory app's part of /api/v1/: SKUs, stock and checkout reservations."""
 
-from django.urls import path
+from django.urls import path, re_path
 from rest_framework.routers import SimpleRouter
 
 from . import views
@@ -11,8 +11,8 @@ router.register("stock", views.StockViewSet, basename="stock")
 
 urlpatterns = [
     path("reservations/", views.ReservationView.as_view(), name="reservations"),
-    path(
-        "reservations/<str:token>/",
+    re_path(
+        r"^reservations/(?P<token>[A-Za-z0-9_-]{1,64})/$",
         views.ReservationDetailView.as_view(),
         name="reservation-detail",
     ),

@@ -1,6 +1,7 @@
 """Stock API: availability for shops and marketplaces, receipts and adjustments for
 integrations, checkout holds for the web shop and POS."""
 
+import django_filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -9,23 +10,19 @@ from rest_framework.views import APIView
 
 from oms_site.actors import Actor
 from oms_site.api_auth import RequiresCapability, request_api_key
-from oms_site.errors import NotFound, ValidationFailed
+from oms_site.api_filters import FilterSet
+from oms_site.errors import BadRequest, NotFound, ValidationFailed
 from oms_site.idempotency import idempotent_create
 from oms_site.roles import Capability as C
 
 from .. import selectors, services, stock
 from ..access import check_warehouse_access
-from ..models import SKU, Reservation, StockLevel, Warehouse
+from ..models import SKU, MovementReason, Reservation, StockLevel, StockMovement, Warehouse
 from . import serializers as s
 
+MAX_AVAILABILITY = 500
 READ = (C.STOCK_VIEW, "stock:read")
 WRITE = (C.STOCK_CHANGE, "stock:write")
-
-
-def _refuse_nul(values, field) -> None:
-    """PostgreSQL text can't hold NUL: refuse it as bad input rather than fail on it."""
-    if any("\x00" in value for value in values):
-        raise ValidationFailed(f"{field} contains a NUL character.", fields={field: ["Invalid."]})
 
 
 def _sku(code, field="sku") -> SKU:
@@ -58,6 +55,17 @@ class SKUViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = {"active": ["exact"], "code": ["exact", "startswith"]}
 
 
+class MovementFilter(FilterSet):
+    sku = django_filters.CharFilter(field_name="sku__code")
+    warehouse = django_filters.CharFilter(field_name="warehouse__code")
+    reason = django_filters.ChoiceFilter(choices=MovementReason.choices)
+    reference = django_filters.CharFilter()
+
+    class Meta:
+        model = StockMovement
+        fields = []
+
+
 class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Stock levels per SKU and warehouse, and the changes integrations may make."""
 
@@ -72,32 +80,47 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         "count": WRITE,
     }
     serializer_class = s.StockLevelSerializer
-    queryset = StockLevel.objects.select_related("sku", "warehouse")
+    filterset_class = None
     filterset_fields = {"sku__code": ["exact"], "warehouse__code": ["exact"]}
 
     def get_queryset(self):
         # The stock page's rule: warehouse staff see only their warehouses.
+        if self.action == "movements":
+            return selectors.ledger(user=self.request.user).order_by("-id")
         return selectors.stock_levels(user=self.request.user)
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("sku", str, many=True, description="SKU codes (repeat or comma)."),
+            OpenApiParameter(
+                "sku",
+                {"type": "array", "items": {"type": "string"}, "maxItems": MAX_AVAILABILITY},
+                required=True,
+                explode=True,
+                description="SKU codes: repeat the parameter or separate codes with commas "
+                f"(at most {MAX_AVAILABILITY} codes in all).",
+            ),
         ],
-        responses={200: dict},
+        responses=s.AvailabilitySerializer,
         description="Sellable units per SKU (on hand - allocated - safety stock), total and "
-        "per warehouse: what a shop or marketplace may offer.",
+        "per warehouse: what a shop or marketplace may offer. Unknown codes are answered "
+        "with known=false and 0 units.",
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def availability(self, request):
-        codes = [c for v in request.query_params.getlist("sku") for c in v.split(",") if c]
-        _refuse_nul(codes, "sku")
-        if not codes:
-            raise ValidationFailed("Name at least one SKU.", fields={"sku": ["Required."]})
-        if len(codes) > 500:
-            raise ValidationFailed("At most 500 SKUs.", fields={"sku": ["At most 500."]})
-        levels = StockLevel.objects.filter(sku__code__in=codes, warehouse__active=True)
+        values = request.query_params.getlist("sku")
+        if not values:
+            raise BadRequest("Name at least one SKU.", fields={"sku": ["Required."]})
+        codes = list(dict.fromkeys(c for v in values for c in v.split(",") if c))
+        if max(len(values), len(codes)) > MAX_AVAILABILITY:
+            raise BadRequest(
+                f"At most {MAX_AVAILABILITY} SKUs.",
+                fields={"sku": [f"At most {MAX_AVAILABILITY}."]},
+            )
+        # PostgreSQL text can't hold NUL: such a code names no SKU.
+        storable = [code for code in codes if "\x00" not in code]
+        levels = StockLevel.objects.filter(sku__code__in=storable, warehouse__active=True)
         result = {code: {"sku": code, "sellable": 0, "warehouses": {}} for code in codes}
-        known = set(SKU.objects.filter(code__in=codes).values_list("code", flat=True))
+        known = set(SKU.objects.filter(code__in=storable).values_list("code", flat=True))
         for level in levels.select_related("sku", "warehouse"):
             entry = result[level.sku.code]
             entry["warehouses"][level.warehouse.code] = level.available_after_safety
@@ -107,19 +130,9 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response({"results": list(result.values())})
 
     @extend_schema(responses=s.StockMovementSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], filterset_class=MovementFilter, filterset_fields=None)
     def movements(self, request):
-        queryset = selectors.ledger(user=request.user).order_by("-id")
-        for param, lookup in (
-            ("sku", "sku__code"),
-            ("warehouse", "warehouse__code"),
-            ("reason", "reason"),
-            ("reference", "reference"),
-        ):
-            value = request.query_params.get(param)
-            if value:
-                _refuse_nul([value], param)
-                queryset = queryset.filter(**{lookup: value})
+        queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(s.StockMovementSerializer(page, many=True).data)
 
@@ -129,7 +142,7 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         return Response(s.StockLevelSerializer(level).data, status=status_code)
 
-    @extend_schema(request=s.ReceiveSerializer, responses=s.StockLevelSerializer)
+    @extend_schema(request=s.ReceiveSerializer, responses={201: s.StockLevelSerializer})
     @action(detail=False, methods=["post"])
     def receive(self, request):
         data = self._valid(s.ReceiveSerializer, request)
@@ -148,7 +161,7 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
         return idempotent_create(request, create)
 
-    @extend_schema(request=s.AdjustSerializer, responses=s.StockLevelSerializer)
+    @extend_schema(request=s.AdjustSerializer, responses={201: s.StockLevelSerializer})
     @action(detail=False, methods=["post"])
     def adjust(self, request):
         data = self._valid(s.AdjustSerializer, request)
@@ -167,7 +180,7 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
         return idempotent_create(request, create)
 
-    @extend_schema(request=s.TransferSerializer, responses=s.StockLevelSerializer(many=True))
+    @extend_schema(request=s.TransferSerializer, responses={201: s.StockLevelSerializer(many=True)})
     @action(detail=False, methods=["post"])
     def transfer(self, request):
         data = self._valid(s.TransferSerializer, request)
@@ -193,7 +206,7 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
         return idempotent_create(request, create)
 
-    @extend_schema(request=s.CountSerializer, responses=s.StockLevelSerializer)
+    @extend_schema(request=s.CountSerializer, responses={201: s.StockLevelSerializer})
     @action(detail=False, methods=["post"])
     def count(self, request):
         data = self._valid(s.CountSerializer, request)
@@ -260,9 +273,16 @@ class ReservationDetailView(APIView):
         "delete": (C.ORDER_CREATE, "reservations:write"),
     }
 
-    @extend_schema(responses=s.ReservationSerializer)
+    @extend_schema(
+        responses=s.ReservationSerializer,
+        description="An active, expired or converted hold. A released (deleted) hold is gone: 404.",
+    )
     def get(self, request, token):
-        rows = list(Reservation.objects.filter(token=token).select_related("sku", "warehouse"))
+        rows = list(
+            Reservation.objects.filter(token=token)
+            .exclude(status=Reservation.Status.RELEASED)
+            .select_related("sku", "warehouse")
+        )
         if not rows:
             raise NotFound("No hold with this token.")
         return Response(_reservation_body(token, rows))

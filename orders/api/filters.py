@@ -4,18 +4,19 @@ import django_filters
 from django.db.models import Q
 
 from inventory.models import Warehouse
+from oms_site.api_filters import BooleanFilter, DateTimeFilter, FilterSet
 
 from .. import access
 from ..models import Order, OrderStatus
 
 
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=OrderStatus.choices)
     channel = django_filters.CharFilter(field_name="channel__code")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    updated_before = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="lt")
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_after = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_before = DateTimeFilter(field_name="updated_at", lookup_expr="lt")
     email = django_filters.CharFilter(field_name="email", lookup_expr="iexact")
     sku = django_filters.CharFilter(
         method="filter_sku", help_text="Orders with a line of this SKU."
@@ -24,7 +25,7 @@ class OrderFilter(django_filters.FilterSet):
     warehouse = django_filters.CharFilter(
         method="filter_warehouse", help_text="Orders with units allocated at this warehouse."
     )
-    mine = django_filters.BooleanFilter(
+    mine = BooleanFilter(
         method="filter_mine",
         help_text="Warehouse staff: only orders with units allocated in their warehouses.",
     )

@@ -6,9 +6,10 @@ from rest_framework import serializers
 
 from oms_site.api_fields import (
     MoneyField,
-    RejectUnknownFields,
+    StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
+    StrictSerializer,
 )
 
 from .. import access
@@ -17,7 +18,7 @@ from ..models import Order, OrderEvent, OrderLine, SalesChannel
 from ..services import pricing
 
 
-class AddressSerializer(RejectUnknownFields, serializers.Serializer):
+class AddressSerializer(StrictSerializer):
     name = StrictCharField(max_length=200)
     company = StrictCharField(max_length=200, required=False, allow_blank=True)
     line1 = StrictCharField(max_length=200)
@@ -29,13 +30,13 @@ class AddressSerializer(RejectUnknownFields, serializers.Serializer):
     phone = StrictCharField(max_length=40, required=False, allow_blank=True)
 
 
-class CustomerInputSerializer(serializers.Serializer):
+class CustomerInputSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=254)
     name = StrictCharField(max_length=200, required=False, allow_blank=True)
     phone = StrictCharField(max_length=40, required=False, allow_blank=True)
 
 
-class LineInputSerializer(serializers.Serializer):
+class LineInputSerializer(StrictSerializer):
     sku = StrictCharField(max_length=64)
     quantity = StrictIntegerField(min_value=1, max_value=100_000)
     unit_price = MoneyField(
@@ -57,7 +58,7 @@ class LineInputSerializer(serializers.Serializer):
     )
 
 
-class OrderCreateSerializer(RejectUnknownFields, serializers.Serializer):
+class OrderCreateSerializer(StrictSerializer):
     channel = serializers.SlugField(max_length=40, help_text="Sales channel code.")
     external_id = StrictCharField(
         max_length=100,
@@ -106,12 +107,19 @@ class OrderCreateSerializer(RejectUnknownFields, serializers.Serializer):
     warehouse = serializers.SlugField(
         max_length=20, required=False, help_text="Ship from this warehouse (manual routing)."
     )
-    draft = serializers.BooleanField(required=False, default=False)
+    draft = StrictBooleanField(required=False, default=False)
 
 
 class AllocationSerializer(serializers.Serializer):
-    warehouse = serializers.CharField(source="warehouse.code", default=None)
-    supplier = serializers.CharField(source="supplier.code", default=None)
+    warehouse = serializers.CharField(
+        source="warehouse.code", default=None, allow_null=True, help_text="Null if drop-shipped."
+    )
+    supplier = serializers.CharField(
+        source="supplier.code",
+        default=None,
+        allow_null=True,
+        help_text="The drop-shipping supplier; null if a warehouse ships.",
+    )
     quantity = serializers.IntegerField()
 
 
@@ -268,30 +276,30 @@ class OrderEventSerializer(serializers.ModelSerializer):
         ]
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(StrictSerializer):
     reason = StrictCharField(max_length=300)
 
 
-class OptionalReasonSerializer(serializers.Serializer):
+class OptionalReasonSerializer(StrictSerializer):
     reason = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class ReleaseSerializer(serializers.Serializer):
+class ReleaseSerializer(StrictSerializer):
     note = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class RerouteSerializer(serializers.Serializer):
+class RerouteSerializer(StrictSerializer):
     warehouse = serializers.SlugField(
         max_length=20, required=False, help_text="Choose the warehouse by hand; omit for rules."
     )
 
 
-class ShipSerializer(serializers.Serializer):
+class ShipSerializer(StrictSerializer):
     carrier = StrictCharField(max_length=60, required=False, allow_blank=True, default="")
     tracking_number = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
 
 
-class NoteSerializer(serializers.Serializer):
+class NoteSerializer(StrictSerializer):
     text = StrictCharField(max_length=300)
 
 

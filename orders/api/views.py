@@ -144,8 +144,11 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
 
         return idempotent_create(request, create)
 
-    @extend_schema(responses=s.OrderEventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @extend_schema(
+        responses=s.OrderEventSerializer(many=True),
+        description="The order's audit trail, oldest first (every event, not paginated).",
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def events(self, request, number=None):
         order = self._order()
         return Response(s.OrderEventSerializer(order.events.all(), many=True).data)
@@ -224,7 +227,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             lambda o, d, a: services.deliver_order(o, actor=a),
         )
 
-    @extend_schema(request=s.NoteSerializer, responses=s.OrderEventSerializer)
+    @extend_schema(request=s.NoteSerializer, responses={201: s.OrderEventSerializer})
     @action(detail=True, methods=["post"])
     def notes(self, request, number=None):
         order = self._order()
@@ -244,4 +247,6 @@ class SalesChannelViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.SalesChannelSerializer
     queryset = SalesChannel.objects.all()
     lookup_field = "code"
+    lookup_value_regex = "[-a-zA-Z0-9_]+"
     pagination_class = None
+    filter_backends = []

@@ -66,7 +66,7 @@ def test_placing_the_order_turns_the_hold_into_its_allocation(api, shelf):
     assert level.allocated == 2  # the hold's units, not 2 more
     assert Reservation.objects.get().status == Reservation.Status.CONVERTED
     again = api.post("/api/v1/orders/", data=json.dumps(body), content_type="application/json")
-    assert again.status_code == 400
+    assert again.status_code == 422
     assert "reservation_token" in again.json()["error"]["fields"]
     assert Order.objects.count() == 1
 
@@ -76,7 +76,7 @@ def test_expired_token_is_refused_at_checkout(api, shelf):
     Reservation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     body = order_payload(reservation_token=token)
     response = api.post("/api/v1/orders/", data=json.dumps(body), content_type="application/json")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert Order.objects.count() == 0
     assert StockLevel.objects.get(sku=shelf).allocated == 3  # still held until beat expires it
     services.expire_reservations()
@@ -97,7 +97,7 @@ def test_bad_hold_requests_are_4xx(api, shelf):
         data=json.dumps({"items": [{"sku": "NOPE", "quantity": 1}]}),
         content_type="application/json",
     )
-    assert bad_sku.status_code == 400
+    assert bad_sku.status_code == 422  # well-formed, but no such SKU
     assert "items.0.sku" in bad_sku.json()["error"]["fields"]
     assert Reservation.objects.count() == 0
 

@@ -118,7 +118,10 @@ def test_catalogue_read(api, shelf):
         "/api/v1/stock/movements/?reference=x%00",
     ],
 )
-def test_nul_characters_in_parameters_are_a_400(api, url):
+def test_nul_characters_in_parameters_match_nothing(api, url):
+    # PostgreSQL text can't hold NUL, so no stored row has it: an empty answer, not a 500.
     response = api.get(url)
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "invalid"
+    assert response.status_code == 200
+    body = response.json()
+    assert all(not entry.get("known", False) for entry in body["results"])
+    assert all(entry.get("sellable", 0) == 0 for entry in body["results"])

@@ -63,7 +63,7 @@ def test_totals_are_computed_from_lines_and_checked(api, stocked):
         }
     ]
     response = post(api, body)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["error"]["code"] == "totals_mismatch"
     assert "grand_total" in response.json()["error"]["fields"]
 
@@ -102,7 +102,7 @@ def test_same_idempotency_key_with_other_body_is_refused(api, stocked):
 
 def test_failed_create_does_not_burn_the_idempotency_key(api, stocked):
     bad = order_payload(lines=(("NOPE", 1),))
-    assert post(api, bad, HTTP_IDEMPOTENCY_KEY="key-3").status_code == 400
+    assert post(api, bad, HTTP_IDEMPOTENCY_KEY="key-3").status_code == 422
     good = order_payload()
     assert post(api, good, HTTP_IDEMPOTENCY_KEY="key-3").status_code == 201
 
@@ -211,7 +211,7 @@ def test_oversized_payload_is_refused(api, stocked, settings):
 def test_malformed_json_is_a_400(api, stocked):
     response = api.post(URL, data="{not json", content_type="application/json")
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "invalid"
+    assert response.json()["error"]["code"] == "parse_error"
 
 
 def test_list_filters_and_cursor_pagination(api, stocked):
