@@ -119,6 +119,7 @@ def live_gunicorn(tmp_path):
         "CELERY_BROKER_URL": "memory://",
         "OMS_WEBHOOK_ALLOW_PRIVATE": "false",
         "DEBUG": "false",
+        "DJANGO_SETTINGS_MODULE": "oms_site.settings",
         "LOG_LEVEL": "WARNING",
     }
     log = (tmp_path / "gunicorn.log").open("w")

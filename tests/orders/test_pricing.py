@@ -160,7 +160,7 @@ def test_tax_sent_by_a_marketplace_is_kept_and_labelled(channel, stocked, rules)
 def test_too_large_an_order_discount_names_the_field(api, channel, stocked, rules):
     body = order_payload(discount="100.00")
     response = api.post("/api/v1/orders/", data=json.dumps(body), content_type="application/json")
-    assert response.status_code == 400
+    assert response.status_code == 422  # well-formed, but larger than the order
     assert "discount" in response.json()["error"]["fields"]
     assert not Order.objects.exists()
 
