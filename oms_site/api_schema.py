@@ -60,11 +60,15 @@ ERROR_DESCRIPTIONS = {
     "406": "The Accept header excludes application/json.",
     "409": "The resource's current state does not allow this (e.g. the order already "
     "shipped), or a conflicting record exists.",
+    "414": "The URL is longer than the web server accepts (too many or too long query "
+    "values); this answer comes from the web server and may not be JSON.",
     "413": "The body is larger than the server accepts (OMS_MAX_REQUEST_BYTES).",
     "415": "The body is not application/json.",
     "422": "Well-formed, but refused: it names something unknown or breaks a business rule "
     "(unknown SKU, totals that don't add up, Idempotency-Key reused with another body).",
 }
+# Answered by gunicorn before Django sees the request: no JSON body is promised.
+FROM_WEB_SERVER = {"414"}
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 NO_NUL = "[^\\u0000]"
@@ -94,13 +98,10 @@ class AutoSchema(SpectacularAutoSchema):
         responses = operation.setdefault("responses", {})
         component = self._error_component()
         for code in sorted(self.error_statuses(has_query=has_query)):
-            responses.setdefault(
-                code,
-                {
-                    "description": ERROR_DESCRIPTIONS.get(code, "Error."),
-                    "content": {"application/json": {"schema": component.ref}},
-                },
-            )
+            response = {"description": ERROR_DESCRIPTIONS.get(code, "Error.")}
+            if code not in FROM_WEB_SERVER:
+                response["content"] = {"application/json": {"schema": component.ref}}
+            responses.setdefault(code, response)
         return operation
 
     def error_statuses(self, *, has_query: bool) -> set[str]:
@@ -113,7 +114,7 @@ class AutoSchema(SpectacularAutoSchema):
         if self.method in WRITE_METHODS:
             statuses |= {"409", "422"}
         if has_query:
-            statuses.add("400")
+            statuses |= {"400", "414"}
         if re.search(r"\{[^}]+\}", self.path) or self._get_pagination_parameters():
             statuses.add("404")  # no such resource, or a cursor that points nowhere
         statuses |= {str(code) for code in getattr(self.view, "extra_error_statuses", ())}

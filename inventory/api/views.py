@@ -93,7 +93,11 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         parameters=[
             OpenApiParameter(
                 "sku",
-                {"type": "array", "items": {"type": "string"}, "maxItems": MAX_AVAILABILITY},
+                {
+                    "type": "array",
+                    "items": {"type": "string", "maxLength": 64},
+                    "maxItems": MAX_AVAILABILITY,
+                },
                 required=True,
                 explode=True,
                 description="SKU codes: repeat the parameter or separate codes with commas "
@@ -110,6 +114,8 @@ class StockViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         values = request.query_params.getlist("sku")
         if not values:
             raise BadRequest("Name at least one SKU.", fields={"sku": ["Required."]})
+        if any(len(value) > 64 for value in values):
+            raise BadRequest("A value is too long.", fields={"sku": ["At most 64 characters."]})
         codes = list(dict.fromkeys(c for v in values for c in v.split(",") if c))
         if max(len(values), len(codes)) > MAX_AVAILABILITY:
             raise BadRequest(
