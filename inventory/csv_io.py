@@ -29,7 +29,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 
 from oms_site.actors import Actor
-from oms_site.errors import DomainError
+from oms_site.errors import DomainError, ValidationFailed
 from oms_site.money import DECIMAL_PLACES, MAX_DIGITS, is_currency, quantize
 
 from . import stock
@@ -433,40 +433,10 @@ def _plan_catalogue(header, records) -> ImportPlan:
         check = _RowChecker(line, errors)
         if cell_count:
             check.fail("", f"This row has {cell_count} cells but the header has {len(header)}.")
-        values = {}
         code = check("sku", _limited, row["sku"], 64, required=True)
         if code:
             seen[f"'{code}'"].append(line)
-        values["product"] = check("product", _limited, row["product"], 200, required=True)
-        values["name"] = check("name", _limited, row["name"], 200)
-        if "barcode" in header:
-            barcode = check("barcode", _limited, row["barcode"], 14)
-            if barcode:
-                check("barcode", validate_gtin, barcode)
-            values["barcode"] = barcode
-        if "price" in header:
-            values["price"] = check("price", _amount, row["price"])
-        if "currency" in header:
-            currency = _text(row["currency"]).upper()
-            if not currency:
-                check.fail("currency", "Required.")
-            elif not is_currency(currency):
-                check.fail("currency", f"'{currency}' is not an ISO 4217 currency code.")
-            values["currency"] = currency
-        for column in _INT_COLUMNS:
-            if column in header:
-                values[column] = check(column, _whole_number, row[column], blank=0)
-        if "active" in header:
-            values["active"] = check("active", _boolean, row["active"])
-        if "supplier" in header:
-            supplier_code = _text(row["supplier"])
-            values["supplier"] = suppliers.get(supplier_code) if supplier_code else None
-            if supplier_code and values["supplier"] is None:
-                check.fail("supplier", f"Unknown supplier '{supplier_code}'.")
-        if "lead_time_days" in header:
-            values["lead_time_days"] = check(
-                "lead_time_days", _whole_number, row["lead_time_days"], blank=None
-            )
+        values = _catalogue_values(header, row, check, suppliers)
         if check.ok:
             candidates.append((line, code, values))
     repeated = _mark_duplicates(seen, errors, "sku", "SKU")
@@ -481,6 +451,63 @@ def _plan_catalogue(header, records) -> ImportPlan:
             action = "update" if _catalogue_changes(sku, values) else "unchanged"
         plan.rows.append(PlannedRow(line, action, values, instance=sku))
     return plan
+
+
+def _catalogue_values(header, row, check, suppliers) -> dict:
+    """A catalogue row's values (every column but the SKU code), checked cell by cell."""
+    values = {}
+    values["product"] = check("product", _limited, row["product"], 200, required=True)
+    values["name"] = check("name", _limited, row["name"], 200)
+    if "barcode" in header:
+        barcode = check("barcode", _limited, row["barcode"], 14)
+        if barcode:
+            check("barcode", validate_gtin, barcode)
+        values["barcode"] = barcode
+    if "price" in header:
+        values["price"] = check("price", _amount, row["price"])
+    if "currency" in header:
+        currency = _text(row["currency"]).upper()
+        if not currency:
+            check.fail("currency", "Required.")
+        elif not is_currency(currency):
+            check.fail("currency", f"'{currency}' is not an ISO 4217 currency code.")
+        values["currency"] = currency
+    for column in _INT_COLUMNS:
+        if column in header:
+            values[column] = check(column, _whole_number, row[column], blank=0)
+    if "active" in header:
+        values["active"] = check("active", _boolean, row["active"])
+    if "supplier" in header:
+        supplier_code = _text(row["supplier"])
+        values["supplier"] = suppliers.get(supplier_code) if supplier_code else None
+        if supplier_code and values["supplier"] is None:
+            check.fail("supplier", f"Unknown supplier '{supplier_code}'.")
+    if "lead_time_days" in header:
+        values["lead_time_days"] = check(
+            "lead_time_days", _whole_number, row["lead_time_days"], blank=None
+        )
+    return values
+
+
+def check_catalogue_cells(cells: dict, *, suppliers=None) -> tuple[str, dict]:
+    """The CSV import's rules for one SKU given as text cells (column -> text): the SKU
+    code and the values to store, or ``ValidationFailed`` naming each bad column. The API
+    uses this, so an SKU made there obeys exactly what an import would."""
+    errors = []
+    check = _RowChecker(0, errors)
+    header = [column for column in CATALOGUE_COLUMNS if column in cells]
+    row = {column: cells.get(column) or "" for column in CATALOGUE_COLUMNS}
+    if suppliers is None:
+        code = _text(cells.get("supplier") or "")
+        suppliers = {s.code: s for s in Supplier.objects.filter(code=code)} if code else {}
+    code = check("sku", _limited, row["sku"], 64, required=True)
+    values = _catalogue_values(header, row, check, suppliers)
+    if errors:
+        fields = {}
+        for error in errors:
+            fields.setdefault(error.column or "non_field_errors", []).append(error.message)
+        raise ValidationFailed("The SKU is not valid.", fields=fields)
+    return code, values
 
 
 def _catalogue_changes(sku: SKU, values: dict) -> list[str]:

@@ -2,8 +2,15 @@
 imports the apps above it)."""
 
 from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from .api_webhooks import WebhookSubscriptionViewSet
+
+router = SimpleRouter()
+router.register("webhooks", WebhookSubscriptionViewSet, basename="webhook")
 
 urlpatterns = [
+    *router.urls,
     path("", include("inventory.api.urls")),
     path("", include("orders.api.urls")),
 ]

@@ -29,6 +29,8 @@ class ApiScope(models.TextChoices):
     STOCK_READ = "stock:read", "Read stock"
     STOCK_WRITE = "stock:write", "Receive and adjust stock"
     RESERVATIONS_WRITE = "reservations:write", "Hold stock for carts"
+    CATALOG_WRITE = "catalog:write", "Create, change and deactivate products and SKUs"
+    WEBHOOKS_MANAGE = "webhooks:manage", "Manage webhook subscriptions and redeliver"
 
 
 class ApiKey(AbstractAPIKey):
@@ -99,14 +101,31 @@ class WebhookSubscription(models.Model):
 
 
 class OutboxEvent(models.Model):
-    """An event, written in the same transaction as the change it describes."""
+    """An event, written in the same transaction as the change it describes.
+
+    ``subject`` names what the event is about (``order:SO-0000042``,
+    ``stock:SKU-1@ber``); ``sequence`` counts that subject's events from 1, so a receiver
+    can put deliveries (which arrive at least once and in any order) back in order.
+    """
 
     event_type = models.CharField(max_length=60, db_index=True)
     payload = models.JSONField()
+    subject = models.CharField(max_length=200, blank=True, db_index=True)
+    sequence = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     def __str__(self):
         return f"{self.event_type} #{self.pk}"
+
+
+class OutboxSequence(models.Model):
+    """The last sequence number given to a subject's events (one row per subject)."""
+
+    subject = models.CharField(max_length=200, unique=True)
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.subject}: {self.last_value}"
 
 
 class WebhookDelivery(models.Model):

@@ -13,6 +13,7 @@ import ipaddress
 import json
 import logging
 import random
+import secrets
 import socket
 import time
 from datetime import timedelta
@@ -20,10 +21,17 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import OutboxEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from .errors import ValidationFailed
+from .models import (
+    OutboxEvent,
+    OutboxSequence,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -96,9 +104,56 @@ def verify_signature(secret: str, header: str, body: bytes, tolerance_seconds: i
     return hmac.compare_digest(sign(secret, timestamp, body), header)
 
 
-def publish(event_type: str, payload: dict) -> OutboxEvent:
+def subject_of(event_type: str, payload: dict) -> str:
+    """What an event is about, for its per-subject sequence: ``order:<number>`` for order
+    events, ``stock:<sku>@<warehouse>`` for stock events, else the event type."""
+    if event_type.startswith("order.") and payload.get("number"):
+        return f"order:{payload['number']}"
+    if event_type.startswith("stock.") and payload.get("sku"):
+        return f"stock:{payload['sku']}@{payload.get('warehouse', '')}"
+    return event_type
+
+
+def next_sequence(subject: str) -> int:
+    """The subject's next sequence number, counted in the caller's transaction.
+
+    One upsert: the row stays locked until commit, so two transactions publishing about
+    the same subject get consecutive numbers in commit order (order and stock events are
+    written under their order's or stock level's row lock anyway, so nobody waits more).
+    """
+    table = connection.ops.quote_name(OutboxSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (subject, last_value) VALUES (%s, 1) "
+            f"ON CONFLICT (subject) DO UPDATE SET last_value = {table}.last_value + 1 "
+            "RETURNING last_value",
+            [subject[:200]],
+        )
+        return cursor.fetchone()[0]
+
+
+def event_body(event: OutboxEvent) -> dict:
+    """What a receiver gets: the event's id (stable across redeliveries: de-duplicate on
+    it), type, time, subject and per-subject sequence, and the data."""
+    return {
+        "id": event.pk,
+        "type": event.event_type,
+        "created_at": event.created_at.isoformat(),
+        "subject": event.subject,
+        "sequence": event.sequence,
+        "data": event.payload,
+    }
+
+
+def publish(event_type: str, payload: dict, *, subject: str | None = None) -> OutboxEvent:
     """Record an event in the current transaction; deliveries go out after commit."""
-    event = OutboxEvent.objects.create(event_type=event_type, payload=payload)
+    subject = (subject or subject_of(event_type, payload))[:200]
+    event = OutboxEvent.objects.create(
+        event_type=event_type,
+        payload=payload,
+        subject=subject,
+        sequence=next_sequence(subject),
+    )
     now = timezone.now()
     deliveries = [
         WebhookDelivery(subscription=sub, event=event, next_attempt_at=now)
@@ -153,12 +208,7 @@ def attempt_delivery(delivery_id: int) -> tuple[WebhookDelivery | None, bool]:
 
     subscription, event = delivery.subscription, delivery.event
     body = json.dumps(
-        {
-            "id": event.pk,
-            "type": event.event_type,
-            "created_at": event.created_at.isoformat(),
-            "data": event.payload,
-        },
+        event_body(event),
         separators=(",", ":"),
         sort_keys=True,
     ).encode()
@@ -168,6 +218,7 @@ def attempt_delivery(delivery_id: int) -> tuple[WebhookDelivery | None, bool]:
         "User-Agent": "OMS-Webhooks/1",
         "X-OMS-Event": event.event_type,
         "X-OMS-Delivery": str(delivery.pk),
+        "X-OMS-Event-Id": str(event.pk),
         SIGNATURE_HEADER: sign(subscription.secret, timestamp, body),
     }
     started = time.monotonic()
@@ -237,3 +288,58 @@ def due_delivery_ids(limit: int = 500) -> list[int]:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+# --- Subscriptions (the API and the settings page) -----------------------------------------
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def check_subscription(*, url: str, event_types: list[str]) -> None:
+    errors = {}
+    problem = url_problem(url)
+    if problem:
+        errors["url"] = [problem]
+    unknown = sorted(set(event_types) - set(EVENT_TYPES))
+    if unknown:
+        errors["event_types"] = [f"Unknown event types: {', '.join(unknown)}."]
+    if errors:
+        raise ValidationFailed("The subscription can't be saved.", fields=errors)
+
+
+@transaction.atomic
+def create_subscription(
+    *, name: str, url: str, event_types: list[str], active: bool = True
+) -> WebhookSubscription:
+    """A new subscription with a fresh secret (shown to its creator once)."""
+    check_subscription(url=url, event_types=event_types)
+    return WebhookSubscription.objects.create(
+        name=name, url=url, event_types=sorted(set(event_types)), active=active, secret=new_secret()
+    )
+
+
+@transaction.atomic
+def update_subscription(subscription: WebhookSubscription, **changes) -> WebhookSubscription:
+    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    for key, value in changes.items():
+        setattr(subscription, key, sorted(set(value)) if key == "event_types" else value)
+    check_subscription(url=subscription.url, event_types=subscription.event_types)
+    subscription.save()
+    return subscription
+
+
+@transaction.atomic
+def rotate_secret(subscription: WebhookSubscription) -> WebhookSubscription:
+    """A new secret at once: deliveries from now on are signed with it."""
+    subscription = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    subscription.secret = new_secret()
+    subscription.save(update_fields=["secret"])
+    return subscription
+
+
+@transaction.atomic
+def delete_subscription(subscription: WebhookSubscription) -> None:
+    """Stops deliveries; the subscription's delivery log goes with it."""
+    WebhookSubscription.objects.filter(pk=subscription.pk).delete()

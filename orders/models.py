@@ -147,6 +147,9 @@ class Order(FSMModelMixin, models.Model):
         Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
     )
     email = models.EmailField(blank=True)
+    # What the order was given, kept as it was: the Customer record may say otherwise later.
+    customer_name = models.CharField(max_length=200, blank=True)
+    customer_phone = models.CharField(max_length=40, blank=True)
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     subtotal = models.DecimalField(max_digits=14, decimal_places=3, default=0)
     discount_total = models.DecimalField(max_digits=14, decimal_places=3, default=0)

@@ -62,7 +62,7 @@ def _filtered(filters: dict, *, with_status: bool = True):
             | Q(external_id__icontains=text)
             | Q(email__icontains=text)
             | Q(customer__email__icontains=text)
-            | Q(customer__name__icontains=text)
+            | Q(customer_name__icontains=text)
             | has_sku
         )
     return orders

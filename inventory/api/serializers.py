@@ -3,9 +3,15 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from oms_site.api_fields import StrictCharField, StrictIntegerField, StrictSerializer
+from oms_site.api_fields import (
+    MoneyField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictSerializer,
+)
 
-from ..models import SKU, Reservation, StockLevel, StockMovement
+from ..models import SKU, Product, Reservation, StockLevel, StockMovement
 
 
 class SKUSerializer(serializers.ModelSerializer):
@@ -178,3 +184,61 @@ class AvailabilityEntrySerializer(serializers.Serializer):
 
 class AvailabilitySerializer(serializers.Serializer):
     results = AvailabilityEntrySerializer(many=True)
+
+
+INT_LIMIT = 2_147_483_647
+
+
+class SKUWriteSerializer(StrictSerializer):
+    """An SKU as the API takes it; checked again by the CSV import's rules."""
+
+    sku = StrictCharField(max_length=64, help_text="The SKU code (unique).")
+    product = StrictCharField(
+        max_length=200, help_text="Product name; a product of that name is made if needed."
+    )
+    name = StrictCharField(max_length=200, required=False, allow_blank=True)
+    barcode = StrictCharField(
+        max_length=14, required=False, allow_blank=True, help_text="GTIN-8/12/13/14."
+    )
+    price = MoneyField(required=False, help_text="In the SKU's currency; default 0.")
+    currency = StrictCharField(
+        min_length=3, max_length=3, required=False, help_text="ISO 4217; default EUR."
+    )
+    weight_grams = StrictIntegerField(min_value=0, max_value=INT_LIMIT, required=False)
+    length_mm = StrictIntegerField(min_value=0, max_value=INT_LIMIT, required=False)
+    width_mm = StrictIntegerField(min_value=0, max_value=INT_LIMIT, required=False)
+    height_mm = StrictIntegerField(min_value=0, max_value=INT_LIMIT, required=False)
+    active = StrictBooleanField(required=False)
+    supplier = StrictCharField(
+        max_length=40, required=False, allow_blank=True, allow_null=True, help_text="Code."
+    )
+    lead_time_days = StrictIntegerField(
+        min_value=0, max_value=INT_LIMIT, required=False, allow_null=True
+    )
+
+
+class SKUUpdateSerializer(SKUWriteSerializer):
+    sku = None
+    product = StrictCharField(max_length=200, required=False)
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    skus = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = Product
+        fields = ["id", "name", "description", "brand", "skus", "created_at"]
+
+
+class ProductWriteSerializer(StrictSerializer):
+    name = StrictCharField(max_length=200)
+    description = StrictCharField(max_length=5000, required=False, allow_blank=True)
+    brand = StrictCharField(max_length=100, required=False, allow_blank=True)
+
+
+class ProductUpdateSerializer(ProductWriteSerializer):
+    name = StrictCharField(max_length=200, required=False)
+
+
+class DeactivatedSerializer(serializers.Serializer):
+    deactivated_skus = serializers.IntegerField(help_text="SKUs that were active until now.")

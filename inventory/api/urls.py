@@ -7,6 +7,7 @@ from . import views
 
 router = SimpleRouter()
 router.register("skus", views.SKUViewSet, basename="sku")
+router.register("products", views.ProductViewSet, basename="product")
 router.register("stock", views.StockViewSet, basename="stock")
 
 urlpatterns = [

@@ -15,13 +15,14 @@ from oms_site.errors import BadRequest, NotFound, ValidationFailed
 from oms_site.idempotency import idempotent_create
 from oms_site.roles import Capability as C
 
-from .. import selectors, services, stock
+from .. import catalogue, selectors, services, stock
 from ..access import check_warehouse_access
-from ..models import SKU, MovementReason, Reservation, StockLevel, StockMovement, Warehouse
+from ..models import SKU, MovementReason, Product, Reservation, StockLevel, StockMovement, Warehouse
 from . import serializers as s
 
 MAX_AVAILABILITY = 500
 READ = (C.STOCK_VIEW, "stock:read")
+CATALOG_WRITE = (C.CATALOG_MANAGE, "catalog:write")
 WRITE = (C.STOCK_CHANGE, "stock:write")
 
 
@@ -44,15 +45,99 @@ def _warehouse(request, code, field="warehouse") -> Warehouse:
 
 
 class SKUViewSet(viewsets.ReadOnlyModelViewSet):
-    """The catalogue."""
+    """The catalogue's SKUs. Creating and changing them needs the ``catalog:write`` scope;
+    they obey the CSV import's rules."""
 
     permission_classes = [RequiresCapability]
-    required = {"list": READ, "retrieve": READ}
+    required = {
+        "list": READ,
+        "retrieve": READ,
+        "create": CATALOG_WRITE,
+        "partial_update": CATALOG_WRITE,
+        "deactivate": CATALOG_WRITE,
+    }
     serializer_class = s.SKUSerializer
     queryset = SKU.objects.select_related("product", "supplier")
     lookup_field = "code"
     lookup_value_regex = "[^/\\x00]+"
     filterset_fields = {"active": ["exact"], "code": ["exact", "startswith"]}
+
+    def _respond(self, sku, status_code=status.HTTP_200_OK):
+        fresh = self.get_queryset().get(pk=sku.pk)
+        return Response(s.SKUSerializer(fresh).data, status=status_code)
+
+    @extend_schema(request=s.SKUWriteSerializer, responses={201: s.SKUSerializer})
+    def create(self, request):
+        payload = s.SKUWriteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return idempotent_create(
+            request,
+            lambda: self._respond(
+                catalogue.create_sku(values=payload.validated_data), status.HTTP_201_CREATED
+            ),
+        )
+
+    @extend_schema(request=s.SKUUpdateSerializer, responses=s.SKUSerializer)
+    def partial_update(self, request, code=None):
+        sku = self.get_object()
+        payload = s.SKUUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return self._respond(catalogue.update_sku(sku, changes=payload.validated_data))
+
+    @extend_schema(request=None, responses=s.SKUSerializer)
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, code=None):
+        return self._respond(catalogue.deactivate_sku(self.get_object()))
+
+
+class ProductViewSet(viewsets.ReadOnlyModelViewSet):
+    """Products (the SKUs' parents)."""
+
+    permission_classes = [RequiresCapability]
+    required = {
+        "list": READ,
+        "retrieve": READ,
+        "create": CATALOG_WRITE,
+        "partial_update": CATALOG_WRITE,
+        "deactivate": CATALOG_WRITE,
+    }
+    serializer_class = s.ProductSerializer
+    queryset = Product.objects.prefetch_related("skus")
+    lookup_value_regex = "[0-9]{1,18}"
+    filter_backends = []
+
+    def _respond(self, product, status_code=status.HTTP_200_OK):
+        return Response(
+            s.ProductSerializer(self.get_queryset().get(pk=product.pk)).data, status=status_code
+        )
+
+    @extend_schema(request=s.ProductWriteSerializer, responses={201: s.ProductSerializer})
+    def create(self, request):
+        payload = s.ProductWriteSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return idempotent_create(
+            request,
+            lambda: self._respond(
+                catalogue.create_product(**payload.validated_data), status.HTTP_201_CREATED
+            ),
+        )
+
+    @extend_schema(request=s.ProductUpdateSerializer, responses=s.ProductSerializer)
+    def partial_update(self, request, pk=None):
+        product = self.get_object()
+        payload = s.ProductUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return self._respond(catalogue.update_product(product, changes=payload.validated_data))
+
+    @extend_schema(
+        request=None,
+        responses=s.DeactivatedSerializer,
+        description="Deactivates every SKU of the product.",
+    )
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, pk=None):
+        count = catalogue.deactivate_product(self.get_object())
+        return Response({"deactivated_skus": count})
 
 
 class MovementFilter(FilterSet):

@@ -59,6 +59,6 @@ class OrderFilter(FilterSet):
             Q(number__iexact=value)
             | Q(external_id=value)
             | Q(email__icontains=value)
-            | Q(customer__name__icontains=value)
+            | Q(customer_name__icontains=value)
             | Q(shipping_address__name__icontains=value)
         )

@@ -157,6 +157,12 @@ class OrderLineSerializer(serializers.ModelSerializer):
         ]
 
 
+class OrderCustomerSerializer(serializers.Serializer):
+    email = serializers.EmailField(help_text="The customer record's e-mail.")
+    name = serializers.CharField(help_text="The name this order was placed with.")
+    phone = serializers.CharField(help_text="The phone this order was placed with.")
+
+
 class OrderSerializer(serializers.ModelSerializer):
     channel = serializers.CharField(source="channel.code")
     customer = serializers.SerializerMethodField()
@@ -217,10 +223,16 @@ class OrderSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
+    @extend_schema_field(OrderCustomerSerializer(allow_null=True))
     def get_customer(self, order) -> dict | None:
+        """The customer as this order was given it (its own snapshot)."""
         if order.customer is None:
             return None
-        return {"email": order.customer.email, "name": order.customer.name}
+        return {
+            "email": order.customer.email,
+            "name": order.customer_name,
+            "phone": order.customer_phone,
+        }
 
     @extend_schema_field(TaxLineSerializer(many=True))
     def get_tax_lines(self, order):

@@ -241,17 +241,25 @@ def base_currency_figures(amount, currency, on_date) -> dict:
 
 
 def _customer(raw, email) -> Customer | None:
+    """The Customer record for the order's e-mail: created with the name and phone given,
+    and an existing one gets a name or phone it lacks. A record that already has a name or
+    phone keeps it (a new order does not rename a customer; staff change the record on
+    purpose). The order itself keeps what it was given (``customer_name``/``_phone``)."""
     raw = raw or {}
     email = (raw.get("email") or email or "").strip().lower()
     if not email:
         return None
+    name, phone = (raw.get("name") or "").strip()[:200], (raw.get("phone") or "").strip()[:40]
     customer, created = Customer.objects.get_or_create(
-        email=email,
-        defaults={"name": raw.get("name", "")[:200], "phone": raw.get("phone", "")[:40]},
+        email=email, defaults={"name": name, "phone": phone}
     )
-    if not created and raw.get("name") and not customer.name:
-        customer.name = raw["name"][:200]
-        customer.save(update_fields=["name"])
+    if not created:
+        missing = {"name": name, "phone": phone}
+        changed = [key for key, value in missing.items() if value and not getattr(customer, key)]
+        for key in changed:
+            setattr(customer, key, missing[key])
+        if changed:
+            customer.save(update_fields=changed)
     return customer
 
 
@@ -367,6 +375,8 @@ def place_order(
         external_id=external_id,
         currency=currency,
         customer=_customer(customer, email),
+        customer_name=((customer or {}).get("name") or "").strip()[:200],
+        customer_phone=((customer or {}).get("phone") or "").strip()[:40],
         email=(email or (customer or {}).get("email") or "").strip().lower()[:254],
         subtotal=priced.subtotal,
         discount_total=priced.discount_total,

@@ -11,6 +11,17 @@ ALL = {"owner", "manager", "support", "warehouse", "readonly"}
 # endpoint -> roles allowed. Everything else must get 403.
 MATRIX = [
     ("GET", "/api/v1/orders/", None, ALL),
+    ("GET", "/api/v1/products/", None, ALL),
+    ("POST", "/api/v1/skus/", {"sku": "NEW-1", "product": "New"}, {"owner", "manager"}),
+    ("POST", "/api/v1/skus/TSHIRT-BLK-M/deactivate/", {}, {"owner", "manager"}),
+    ("POST", "/api/v1/products/", {"name": "Lamp"}, {"owner", "manager"}),
+    ("GET", "/api/v1/webhooks/", None, {"owner", "manager"}),
+    (
+        "POST",
+        "/api/v1/webhooks/",
+        {"name": "ERP", "url": "https://erp.example.com/hook"},
+        {"owner", "manager"},
+    ),
     ("GET", "/api/v1/orders/{number}/", None, ALL),
     ("GET", "/api/v1/orders/{number}/events/", None, ALL),
     ("POST", "/api/v1/orders/", "new_order", {"owner", "manager", "support"}),
@@ -129,6 +140,12 @@ def test_warehouse_staff_change_stock_only_in_their_warehouses(api_for, world):
         (["orders:read"], "GET", "/api/v1/stock/", False),
         (["reservations:write"], "POST", "/api/v1/reservations/", True),
         (["stock:write"], "POST", "/api/v1/reservations/", False),
+        (["catalog:write"], "POST", "/api/v1/skus/", True),
+        (["stock:write"], "POST", "/api/v1/skus/", False),
+        (["webhooks:manage"], "GET", "/api/v1/webhooks/", True),
+        (["webhooks:manage"], "POST", "/api/v1/webhooks/", True),
+        (["orders:write", "stock:write"], "GET", "/api/v1/webhooks/", False),
+        (["catalog:write"], "POST", "/api/v1/webhooks/", False),
     ],
 )
 def test_api_key_scopes(make_api_key, world, scopes, method, url, allowed):
@@ -137,6 +154,8 @@ def test_api_key_scopes(make_api_key, world, scopes, method, url, allowed):
     bodies = {
         "/api/v1/stock/receive/": {"sku": "TSHIRT-BLK-M", "warehouse": "ber", "quantity": 1},
         "/api/v1/reservations/": {"items": [{"sku": "TSHIRT-BLK-M", "quantity": 1}]},
+        "/api/v1/skus/": {"sku": "NEW-1", "product": "New"},
+        "/api/v1/webhooks/": {"name": "ERP", "url": "https://erp.example.com/hook"},
     }
     if method == "GET":
         response = client.get(url)
