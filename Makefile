@@ -76,7 +76,7 @@ test-only: install
 ## contract: the Schemathesis API contract run, short (needs DATABASE_URL=postgres://...)
 contract: install
 	@OMS_CONTRACT_SECONDS=$${OMS_CONTRACT_SECONDS:-60} OMS_CONTRACT_EXAMPLES=$${OMS_CONTRACT_EXAMPLES:-10} \
-		$(BIN)/python -m pytest tests/api_contract -m contract -s $(PYTEST_ARGS)
+		$(BIN)/python -m pytest tests/api_contract -m contract $(PYTEST_ARGS)
 
 ## browser: make sure Debian's headless Chromium is there for the browser tests
 browser:

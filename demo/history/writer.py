@@ -382,6 +382,8 @@ class HistoryWriter(OrderTimeline):
             status=plan["status"],
             payment_status=plan["payment"],
             customer=plan["customer"],
+            customer_name=plan["customer"].name if plan["customer"] else "",
+            customer_phone=plan["customer"].phone if plan["customer"] else "",
             email=spec["email"],
             currency=plan["currency"],
             subtotal=plan["subtotal"],
