@@ -176,3 +176,7 @@ class MoneyField(serializers.DecimalField):
         if not isinstance(data, str) or not self._pattern.fullmatch(data):
             self.fail("not_decimal_text")
         return super().to_internal_value(data)
+
+
+# The earlier name of the mixin, kept for code that still imports it.
+RejectUnknownFields = RefusesUnknownFields

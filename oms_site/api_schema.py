@@ -22,7 +22,7 @@ from rest_framework import serializers
 
 from .api_fields import RefusesUnknownFields, decimal_pattern
 
-ERROR_COMPONENT = "Error"
+ERROR_COMPONENT = "ApiError"
 ERROR_SCHEMA = {
     "type": "object",
     "description": (
