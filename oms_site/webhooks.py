@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -299,9 +301,14 @@ def new_secret() -> str:
 
 def check_subscription(*, url: str, event_types: list[str]) -> None:
     errors = {}
-    problem = url_problem(url)
-    if problem:
-        errors["url"] = [problem]
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except DjangoValidationError as invalid:
+        errors["url"] = list(invalid.messages)
+    else:
+        problem = url_problem(url)
+        if problem:
+            errors["url"] = [problem]
     unknown = sorted(set(event_types) - set(EVENT_TYPES))
     if unknown:
         errors["event_types"] = [f"Unknown event types: {', '.join(unknown)}."]

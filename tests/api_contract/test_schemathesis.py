@@ -4,7 +4,7 @@ It reads ``/api/schema/`` from the running server, so every endpoint anyone adds
 the day it is mounted. All phases run (examples, coverage, fuzzing, stateful sequences
 that follow the schema's links) with every check. The run is bounded by time:
 
-- ``OMS_CONTRACT_SECONDS`` (default 150): the whole run's budget (``st run --max-time``);
+- ``OMS_CONTRACT_SECONDS`` (default 120): the whole run's budget (``st run --max-time``);
 - ``OMS_CONTRACT_EXAMPLES`` (default 25): test cases per operation and phase;
 - ``OMS_CONTRACT_SEED``: replay a run (each run prints its seed).
 
@@ -50,7 +50,7 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CONFIG = Path(__file__).with_name("schemathesis.toml")
-SECONDS = int(os.environ.get("OMS_CONTRACT_SECONDS", "150"))
+SECONDS = int(os.environ.get("OMS_CONTRACT_SECONDS", "120"))
 EXAMPLES = int(os.environ.get("OMS_CONTRACT_EXAMPLES", "25"))
 
 

@@ -202,3 +202,13 @@ def test_redeliver_through_the_api(make_api_key, django_capture_on_commit_callba
     delivery.refresh_from_db()
     assert delivery.status == "succeeded"
     assert OutboxEvent.objects.count() == 1
+
+
+def test_a_url_the_server_wont_call_is_a_422(make_api_key, db):
+    client, _, _ = make_api_key(scopes=["webhooks:manage"])
+    host = ".".join(["a" * 63] * 5)  # a well-formed URI, but a host name over 253 characters
+    response = client.post(
+        "/api/v1/webhooks/", {"name": "x", "url": f"https://{host}/hook"}, format="json"
+    )
+    assert response.status_code == 422
+    assert "url" in response.json()["error"]["fields"]
