@@ -1,2 +1,3 @@
-"""Fulfillment: pick lists, shipments, carriers and the warehouse pages (planned; the
-order core's ship/deliver services stand in until then)."""
+"""Fulfillment: pick lists, scan-verified picking and packing, shipments, carriers and
+labels, tracking, and the warehouse pages. Imports ``orders`` and ``inventory``; neither
+imports it."""

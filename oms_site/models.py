@@ -31,6 +31,8 @@ class ApiScope(models.TextChoices):
     RESERVATIONS_WRITE = "reservations:write", "Hold stock for carts"
     CATALOG_WRITE = "catalog:write", "Create, change and deactivate products and SKUs"
     WEBHOOKS_MANAGE = "webhooks:manage", "Manage webhook subscriptions and redeliver"
+    FULFILLMENT_READ = "fulfillment:read", "Read shipments and pick lists"
+    FULFILLMENT_WRITE = "fulfillment:write", "Create shipments for outside fulfilment"
 
 
 class ApiKey(AbstractAPIKey):

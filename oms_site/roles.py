@@ -28,6 +28,8 @@ class Capability(models.TextChoices):
     CUSTOMER_VIEW = "customer.view", _("See customers")
     CUSTOMER_MANAGE = "customer.manage", _("Customer notes, block and unblock")
     CUSTOMER_MERGE = "customer.merge", _("Merge customers")
+    FULFILLMENT_VIEW = "fulfillment.view", _("See pick lists and shipments")
+    FULFILLMENT_WORK = "fulfillment.work", _("Create pick lists; pick, pack and ship")
     STOCK_VIEW = "stock.view", _("See stock and the ledger")
     STOCK_CHANGE = "stock.change", _("Receive, adjust, transfer and count stock")
     CATALOG_MANAGE = "catalog.manage", _("Import catalogue and stock, routing settings")
@@ -47,6 +49,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.ORDER_EXPORT,
             Capability.CUSTOMER_VIEW,
             Capability.CUSTOMER_MANAGE,
+            Capability.FULFILLMENT_VIEW,
             Capability.STOCK_VIEW,
         }
     ),
@@ -54,6 +57,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
         {
             Capability.ORDER_VIEW,
             Capability.ORDER_SHIP,
+            Capability.FULFILLMENT_VIEW,
+            Capability.FULFILLMENT_WORK,
             Capability.STOCK_VIEW,
             Capability.STOCK_CHANGE,
         }
@@ -64,6 +69,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.ORDER_VIEW,
             Capability.ORDER_EXPORT,
             Capability.CUSTOMER_VIEW,
+            Capability.FULFILLMENT_VIEW,
             Capability.STOCK_VIEW,
         }
     ),

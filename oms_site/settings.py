@@ -170,6 +170,10 @@ OMS_WEBHOOK_MAX_ATTEMPTS = env.int("OMS_WEBHOOK_MAX_ATTEMPTS", default=8)
 OMS_WEBHOOK_TIMEOUT_SECONDS = env.float("OMS_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 # Allow webhook URLs on loopback/private networks (an ERP on the LAN; the test stubs).
 OMS_WEBHOOK_ALLOW_PRIVATE = env.bool("OMS_WEBHOOK_ALLOW_PRIVATE", default=False)
+# The address customers reach the app at (links in e-mails to the tracking page).
+OMS_PUBLIC_URL = env.str("OMS_PUBLIC_URL", default="http://127.0.0.1:8000")
+# Carriers are asked about shipments underway that were not checked for this long.
+OMS_TRACKING_POLL_MINUTES = env.int("OMS_TRACKING_POLL_MINUTES", default=30)
 
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -243,6 +247,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "dispatch-due-webhooks": {"task": "oms_site.tasks.dispatch_due_webhooks", "schedule": 30.0},
     "allocate-backorders": {"task": "orders.tasks.allocate_backorders", "schedule": 300.0},
+    "poll-carrier-tracking": {"task": "fulfillment.tasks.poll_due_tracking", "schedule": 300.0},
 }
 
 LOGGING = {

@@ -2,32 +2,28 @@
 these; they hold the business rules.
 
 - placement: ``place_order``, ``create_draft_order``, ``submit_draft``
-- lifecycle: ``hold_order``, ``release_order``, ``cancel_order``, ``ship_order``,
-  ``deliver_order``, ``add_note``
+- lifecycle: ``hold_order``, ``release_order``, ``cancel_order``, ``add_note``
+- shipping: ``ship_units``, ``ship_order``, ``deliver_order``, ``deallocate_units``
 - allocation: ``allocate_order``, ``reroute_order``, ``allocate_backorders``
 """
 
 from .allocation import allocate_backorders, allocate_order, reroute_order
-from .lifecycle import (
-    add_note,
-    cancel_order,
-    deliver_order,
-    hold_order,
-    release_order,
-    ship_order,
-)
+from .lifecycle import add_note, cancel_order, hold_order, release_order
 from .placement import place_order, submit_draft
+from .shipping import deallocate_units, deliver_order, ship_order, ship_units
 
 __all__ = [
     "add_note",
     "allocate_backorders",
     "allocate_order",
     "cancel_order",
+    "deallocate_units",
     "deliver_order",
     "hold_order",
     "place_order",
     "release_order",
     "reroute_order",
     "ship_order",
+    "ship_units",
     "submit_draft",
 ]

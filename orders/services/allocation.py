@@ -21,6 +21,7 @@ from oms_site.errors import TransitionNotAllowed, ValidationFailed
 
 from ..access import check_order_access
 from ..models import Allocation, Order, OrderEvent, OrderLine, OrderStatus
+from ..signals import allocations_released
 from .events import lock_order, order_payload, record_event, run_transition
 
 logger = logging.getLogger(__name__)
@@ -52,19 +53,28 @@ def record_converted_hold(order, lines, converted, *, actor):
 
 
 def allocate_order(
-    order, *, actor: Actor, manual_warehouse: Warehouse | None = None, announce: bool = True
+    order,
+    *,
+    actor: Actor,
+    manual_warehouse: Warehouse | None = None,
+    announce: bool = True,
+    exclude_warehouse_ids=(),
 ) -> Order:
     """Route the order's open units and allocate them; the rest is backordered.
+
+    ``exclude_warehouse_ids``: warehouses routing must not use this time (a short pick
+    just showed their count is wrong).
 
     Always runs inside a caller's transaction (it joins it; no savepoint). The order is
     locked here if the caller has not locked it already.
     """
     with transaction.atomic(savepoint=False):
         order = lock_order(order)
-        if order.status not in (OrderStatus.PENDING, OrderStatus.BACKORDERED):
+        routable = (OrderStatus.PENDING, OrderStatus.BACKORDERED, OrderStatus.PARTIALLY_SHIPPED)
+        if order.status not in routable:
             raise TransitionNotAllowed(
-                f"Order {order.number} is {order.get_status_display().lower()}; only pending or "
-                "backordered orders are routed.",
+                f"Order {order.number} is {order.get_status_display().lower()}; only pending, "
+                "backordered or partially shipped orders are routed.",
                 fields={"status": [f"Not allowed from {order.status}."]},
             )
         all_lines = list(order.lines.select_related("sku__supplier"))
@@ -73,8 +83,9 @@ def allocate_order(
         if lines:
             config = RoutingSettings.current()
             levels = stock.lock_levels_for_skus([line.sku_id for line in lines])
+            candidates = [lv for lv in levels if lv.warehouse_id not in set(exclude_warehouse_ids)]
             snapshot = inventory_services.snapshot_from_levels(
-                levels,
+                candidates,
                 respect_safety_stock=config.respect_safety_stock,
                 skus=[line.sku for line in lines],
             )
@@ -90,10 +101,13 @@ def allocate_order(
             _apply(order, lines, levels, decision, actor=actor)
         fully_allocated = all(line.quantity_open == 0 for line in all_lines)
         previous = order.status
-        if fully_allocated:
-            run_transition(order, "mark_allocated", actor=actor, announce=announce)
-        elif previous != OrderStatus.BACKORDERED:
-            run_transition(order, "mark_backordered", actor=actor, announce=announce)
+        # A partially shipped order whose short-picked units are routed again keeps its
+        # status; what could not be placed waits as open units (see the routed event).
+        if previous != OrderStatus.PARTIALLY_SHIPPED:
+            if fully_allocated:
+                run_transition(order, "mark_allocated", actor=actor, announce=announce)
+            elif previous != OrderStatus.BACKORDERED:
+                run_transition(order, "mark_backordered", actor=actor, announce=announce)
         if decision is not None and (decision.assignments or previous != order.status):
             _record_decision(
                 order,
@@ -170,12 +184,21 @@ def settle_allocations(order, stock_change) -> list[Allocation]:
     return allocations
 
 
-def release_allocations(order, *, actor: Actor) -> int:
-    """Give every warehouse allocation of a locked order back to stock."""
+def release_allocations(order, *, actor: Actor, reason: str) -> int:
+    """Give every warehouse allocation of a locked order back to stock; listeners
+    (fulfillment: open pick lists and shipments) hear ``allocations_released``."""
     allocations = settle_allocations(
         order, partial(stock.deallocate, reference=_reference(order), actor=actor)
     )
     order.lines.update(quantity_allocated=0)
+    if allocations:
+        allocations_released.send(
+            sender=Order,
+            order=order,
+            released=[(a.line_id, a.warehouse_id, a.quantity) for a in allocations],
+            reason=reason,
+            actor=actor,
+        )
     return sum(a.quantity for a in allocations)
 
 
@@ -191,7 +214,7 @@ def reroute_order(order, *, actor: Actor, warehouse: Warehouse | None = None) ->
     if order.status in (OrderStatus.ALLOCATED, OrderStatus.BACKORDERED):
         # Lock the stock rows before touching them, in the same order allocation does.
         stock.lock_levels_for_skus(order.lines.values_list("sku_id", flat=True))
-        released = release_allocations(order, actor=actor)
+        released = release_allocations(order, actor=actor, reason="rerouted")
         run_transition(
             order,
             "unroute",

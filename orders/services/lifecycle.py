@@ -1,6 +1,4 @@
-"""Holding, releasing, cancelling, shipping and delivering orders."""
-
-from functools import partial
+"""Holding, releasing, cancelling and noting orders (shipping: ``shipping.py``)."""
 
 from django.db import transaction
 from django.db.models import F
@@ -9,9 +7,8 @@ from inventory import stock
 from oms_site.actors import Actor
 from oms_site.errors import ValidationFailed
 
-from ..access import check_order_access
-from ..models import Order, OrderEvent, OrderLine
-from .allocation import allocate_order, release_allocations, settle_allocations
+from ..models import Order, OrderEvent
+from .allocation import allocate_order, release_allocations
 from .events import ensure_allowed, lock_order, record_event, run_transition
 
 
@@ -57,54 +54,12 @@ def cancel_order(order, *, actor: Actor, reason: str = "") -> Order:
     order = lock_order(order)
     ensure_allowed(order, "cancel")
     stock.lock_levels_for_skus(order.lines.values_list("sku_id", flat=True))
-    released = release_allocations(order, actor=actor)
+    released = release_allocations(order, actor=actor, reason="cancelled")
     order.lines.update(quantity_cancelled=F("quantity") - F("quantity_shipped"))
     message = "Cancelled" + (f": {reason}" if reason else "")
     if released:
         message += f"; {released} allocated unit(s) returned to stock"
     return run_transition(order, "cancel", actor=actor, kwargs={"reason": reason}, message=message)
-
-
-@transaction.atomic
-def ship_order(order, *, actor: Actor, tracking_number: str = "", carrier: str = "") -> Order:
-    """Mark every allocated unit as shipped: stock leaves the warehouses.
-
-    The fulfillment app builds shipments with packages and labels on top of this; this is
-    the merchant's "shipped outside the system" button and the API's equivalent.
-    """
-    order = lock_order(order)
-    # Same source states as mark_shipped, without its "all shipped" condition.
-    ensure_allowed(order, "mark_partially_shipped")
-    check_order_access(order, actor=actor)
-    stock.lock_levels_for_skus(order.lines.values_list("sku_id", flat=True))
-    allocations = settle_allocations(
-        order, partial(stock.ship, reference=f"order:{order.number}", actor=actor)
-    )
-    shipped_units = 0
-    for allocation in allocations:
-        OrderLine.objects.filter(pk=allocation.line_id).update(
-            quantity_shipped=F("quantity_shipped") + allocation.quantity,
-            quantity_allocated=F("quantity_allocated") - allocation.quantity,
-        )
-        shipped_units += allocation.quantity
-    everything_shipped = all(
-        line.quantity_shipped + line.quantity_cancelled >= line.quantity
-        for line in order.lines.all()
-    )
-    details = {"units": shipped_units, "tracking_number": tracking_number, "carrier": carrier}
-    message = f"Shipped {shipped_units} unit(s)" + (
-        f" with {carrier} {tracking_number}".rstrip() if carrier or tracking_number else ""
-    )
-    method = "mark_shipped" if everything_shipped else "mark_partially_shipped"
-    return run_transition(order, method, actor=actor, message=message, details=details)
-
-
-@transaction.atomic
-def deliver_order(order, *, actor: Actor) -> Order:
-    order = lock_order(order)
-    ensure_allowed(order, "mark_delivered")
-    check_order_access(order, actor=actor)
-    return run_transition(order, "mark_delivered", actor=actor, message="Delivered")
 
 
 @transaction.atomic
