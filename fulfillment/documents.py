@@ -259,6 +259,7 @@ def pick_list_pdf(pick_list) -> bytes:
             45 * mm,
             y + 6 * mm,
             f"Qty {line.quantity}   -> slot {line.pick_order.tote_slot}"
+            + (f"   GTIN {line.sku.barcode}" if line.sku.barcode else "")
             + (f"   (short {line.quantity_short})" if line.quantity_short else ""),
         )
         gtin_barcode(pdf, line.sku.barcode, 140 * mm, y, height=9 * mm)

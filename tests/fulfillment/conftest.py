@@ -52,7 +52,7 @@ def skus(berlin):
     """Three SKUs in Berlin, in bins walked in the order B-01 (shirt), A-01 (mug), C-05."""
     shirt = factories.SKUFactory(code="TSHIRT-BLK-M", barcode="4006381333931", weight_grams=200)
     mug = factories.SKUFactory(code="MUG-WHT", barcode="4012345678901", weight_grams=350)
-    cap = factories.SKUFactory(code="CAP-RED", barcode="4000000000007", weight_grams=100)
+    cap = factories.SKUFactory(code="CAP-RED", barcode="4000000000006", weight_grams=100)
     shelve(shirt, berlin, 20, "B-01")
     shelve(mug, berlin, 20, "A-01")
     shelve(cap, berlin, 20, "C-05")
