@@ -13,4 +13,5 @@ urlpatterns = [
     *router.urls,
     path("", include("inventory.api.urls")),
     path("", include("orders.api.urls")),
+    path("", include("fulfillment.api.urls")),
 ]

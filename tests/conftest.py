@@ -3,7 +3,7 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from oms_site.actors import Actor
-from oms_site.models import ApiKey
+from oms_site.models import ApiKey, ApiScope
 from oms_site.roles import Role
 
 from . import factories
@@ -101,7 +101,7 @@ def api_for(users):
 @pytest.fixture
 def make_api_key(db):
     def make(
-        scopes=("orders:read", "orders:write", "stock:read", "stock:write", "reservations:write"),
+        scopes=tuple(ApiScope.values),
         channel_codes=(),
         name="integration",
     ):

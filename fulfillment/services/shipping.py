@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from inventory.models import Warehouse
 from oms_site import webhooks
 from oms_site.actors import Actor
 from oms_site.errors import Conflict, ValidationFailed
@@ -22,6 +23,7 @@ from orders import services as order_services
 from orders.models import Allocation, Order, OrderStatus
 from orders.services.events import lock_order
 
+from ..access import check_access
 from ..models import (
     OPEN_SHIPMENT_STATUSES,
     CarrierAccount,
@@ -165,6 +167,7 @@ def create_external_shipment(
         )
     units = _units_to_ship(order, warehouse=warehouse, lines=lines)
     warehouse_id, supplier_id = units[0][1], units[0][2]
+    check_access(actor.user, Warehouse.objects.filter(pk=warehouse_id).first(), what="It")
     _cancel_open_shipments(
         order,
         warehouse_ids=[warehouse_id] if warehouse_id else [],

@@ -32,7 +32,7 @@ from ..models import (
     ShipmentStatus,
 )
 from ..services.packing import picking_done
-from ..services.picking import WaveRules, open_lines
+from ..services.picking import WaveRules
 
 VIEW, WORK = Capability.FULFILLMENT_VIEW, Capability.FULFILLMENT_WORK
 
@@ -193,9 +193,7 @@ def _pick_context(pick_list):
     lines = list(
         pick_list.lines.select_related("sku__product", "pick_order__order", "pick_order__shipment")
     )
-    active = [
-        line for line in lines if line.pick_order.shipment.status != ShipmentStatus.CANCELLED
-    ]
+    active = [line for line in lines if line.pick_order.shipment.status != ShipmentStatus.CANCELLED]
     remaining = [line for line in active if line.quantity_open > 0]
     current = remaining[0] if remaining else None
     total = sum(line.quantity for line in active) or 1
@@ -290,9 +288,7 @@ def pick_short(request, number):
 def pick_take(request, number):
     pick_list = _get_pick_list(request, number)
     try:
-        services.assign_pick_list(
-            pick_list, user=request.user, actor=Actor.for_user(request.user)
-        )
+        services.assign_pick_list(pick_list, user=request.user, actor=Actor.for_user(request.user))
     except DomainError as exc:
         report_domain_error(request, exc)
     return redirect("fulfillment:pick", number=number)
@@ -341,7 +337,8 @@ def shipment_index(request):
     query = request.GET.get("q", "").strip()[:100]
     if query:
         shipments = shipments.filter(
-            Q(tracking_number=query) | Q(order__number=query.upper())
+            Q(tracking_number=query)
+            | Q(order__number=query.upper())
             | Q(pk=Shipment.pk_from_number(query) or 0)
         )
     return render(
@@ -600,4 +597,3 @@ def label_zpl(request, number):
 def packing_slip(request, number):
     shipment = _get_shipment(request, number)
     return _pdf(documents.packing_slip_pdf(shipment), f"packing-slip-{shipment.number}.pdf")
-

@@ -30,6 +30,9 @@ MATRIX = [
     ("POST", "/api/v1/orders/{number}/notes/", {"text": "hi"}, {"owner", "manager", "support"}),
     ("POST", "/api/v1/orders/{number}/reroute/", {}, {"owner", "manager"}),
     ("POST", "/api/v1/orders/{number}/ship/", {}, {"owner", "manager", "warehouse"}),
+    ("GET", "/api/v1/shipments/", None, ALL),
+    ("GET", "/api/v1/pick-lists/", None, ALL),
+    ("POST", "/api/v1/shipments/", "new_shipment", {"owner", "manager", "warehouse"}),
     ("GET", "/api/v1/channels/", None, ALL),
     ("GET", "/api/v1/skus/", None, ALL),
     ("GET", "/api/v1/stock/", None, ALL),
@@ -89,6 +92,8 @@ def test_role_matrix(api_for, world, method, url, body, role, allowed):
     url = url.format(number=world.number)
     if body == "new_order":
         body = order_payload()
+    if body == "new_shipment":
+        body = {"order": world.number, "carrier": "DHL", "tracking_number": "J1"}
     if method == "GET":
         response = client.get(url)
     else:
@@ -146,6 +151,11 @@ def test_warehouse_staff_change_stock_only_in_their_warehouses(api_for, world):
         (["webhooks:manage"], "POST", "/api/v1/webhooks/", True),
         (["orders:write", "stock:write"], "GET", "/api/v1/webhooks/", False),
         (["catalog:write"], "POST", "/api/v1/webhooks/", False),
+        (["fulfillment:read"], "GET", "/api/v1/shipments/", True),
+        (["orders:read"], "GET", "/api/v1/shipments/", False),
+        (["fulfillment:read"], "GET", "/api/v1/pick-lists/", True),
+        (["fulfillment:read"], "POST", "/api/v1/shipments/", False),
+        (["fulfillment:write"], "POST", "/api/v1/shipments/", True),
     ],
 )
 def test_api_key_scopes(make_api_key, world, scopes, method, url, allowed):
@@ -156,6 +166,7 @@ def test_api_key_scopes(make_api_key, world, scopes, method, url, allowed):
         "/api/v1/reservations/": {"items": [{"sku": "TSHIRT-BLK-M", "quantity": 1}]},
         "/api/v1/skus/": {"sku": "NEW-1", "product": "New"},
         "/api/v1/webhooks/": {"name": "ERP", "url": "https://erp.example.com/hook"},
+        "/api/v1/shipments/": {"order": world.number, "carrier": "DHL"},
     }
     if method == "GET":
         response = client.get(url)

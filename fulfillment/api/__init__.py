@@ -1,0 +1,1 @@
+"""Shipments and pick lists in /api/v1/."""
