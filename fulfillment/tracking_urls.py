@@ -1,4 +1,4 @@
-"""The customer's tracking page (/track/<token>/) and the carriers' webhook."""
+"""The customer's tracking page: /track/<token>/."""
 
 from django.urls import path
 

@@ -174,6 +174,9 @@ OMS_WEBHOOK_ALLOW_PRIVATE = env.bool("OMS_WEBHOOK_ALLOW_PRIVATE", default=False)
 OMS_PUBLIC_URL = env.str("OMS_PUBLIC_URL", default="http://127.0.0.1:8000")
 # Carriers are asked about shipments underway that were not checked for this long.
 OMS_TRACKING_POLL_MINUTES = env.int("OMS_TRACKING_POLL_MINUTES", default=30)
+# Bring's API address for accounts without their own (empty: Bring's production API).
+# `make run` sets it to its local Bring sandbox.
+OMS_BRING_BASE_URL = env.str("OMS_BRING_BASE_URL", default="")
 
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -19,6 +19,13 @@ def main() -> int:
     var.mkdir(exist_ok=True)
     # A beat schedule left by a killed run is harmless, a stale pid file is not.
     (var / "celerybeat.pid").unlink(missing_ok=True)
+    # The demo's Bring labels and tracking come from a local sandbox speaking Bring's API
+    # (fulfillment/carriers/bring_sandbox.py), unless the environment names a real one.
+    bring_port = os.environ.get("OMS_BRING_SANDBOX_PORT", str(int(port) + 90))
+    os.environ.setdefault("OMS_BRING_BASE_URL", f"http://127.0.0.1:{bring_port}")
+    os.environ.setdefault("OMS_PUBLIC_URL", f"http://{host}:{port}")
+    # Poll the sandbox often so a demo parcel moves while someone watches.
+    os.environ.setdefault("OMS_TRACKING_POLL_MINUTES", "1")
     procfile = var / "Procfile"
     procfile.write_text(
         f"web: {BIN}/gunicorn oms_site.wsgi --bind {host}:{port} --workers 2 --threads 4 "
@@ -27,17 +34,22 @@ def main() -> int:
         "--queues default,sync,forecast,webhooks --hostname worker@%h\n"
         f"beat: {BIN}/celery -A oms_site beat --loglevel INFO "
         f"--schedule {var / 'celerybeat-schedule'} --pidfile {var / 'celerybeat.pid'}\n"
+        f"bring: {BIN}/python -m fulfillment.carriers.bring_sandbox --port {bring_port} "
+        "--transit-after 60 --deliver-after 300\n"
     )
     print(
         "\n"
-        "  OMS is starting: web app, Celery worker and Celery beat (Ctrl-C stops all three)\n"
+        "  OMS is starting: web app, Celery worker and beat, Bring sandbox (Ctrl-C stops all)\n"
         f"  Dashboard:  http://{host}:{port}/\n"
         f"  API docs:   http://{host}:{port}/api/docs/\n"
         "  Demo logins (user / password):\n"
         "    owner / owner-demo-pass      manager / manager-demo-pass\n"
         "    support / support-demo-pass  warehouse / warehouse-demo-pass\n"
         "    viewer / viewer-demo-pass\n"
-        f"  Demo API key: see var/demo-api-key.txt\n",
+        f"  Demo API key: see var/demo-api-key.txt\n"
+        f"  Warehouse:  http://{host}:{port}/fulfillment/ (log in as warehouse)\n"
+        f"  Tracking:   a demo order's customer page is printed by `make demo`\n"
+        f"  Bring sandbox: http://127.0.0.1:{bring_port}/\n",
         flush=True,
     )
     os.chdir(ROOT)

@@ -22,6 +22,7 @@ Bring throttles booking at 18 requests/s with 429; those are retried after a pau
 import hashlib
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -88,7 +89,10 @@ class BringAdapter(CarrierAdapter):
 
     @property
     def base_url(self) -> str:
-        return (self.account.api_base_url or DEFAULT_BASE_URL).rstrip("/")
+        # An account's own address wins; OMS_BRING_BASE_URL points every account at a
+        # sandbox (``make run`` starts one so the demo works offline).
+        base = self.account.api_base_url or settings.OMS_BRING_BASE_URL or DEFAULT_BASE_URL
+        return base.rstrip("/")
 
     def _headers(self) -> dict:
         credentials = self.account.credentials or {}
@@ -147,10 +151,14 @@ class BringAdapter(CarrierAdapter):
             f"{self.base_url}/booking/api/create",
             carrier=self.name,
             retry_server_errors=False,
+            answers=(400,),  # Bring explains a refused booking in its JSON
             json=self.booking_body(booking),
             headers=headers,
         )
-        data = response.json()
+        try:
+            data = response.json()
+        except ValueError:
+            raise CarrierRefused(f"Bring answered {response.status_code} without JSON.")
         consignment = (data.get("consignments") or [{}])[0]
         errors = consignment.get("errors") or []
         if errors or not consignment.get("confirmation"):

@@ -20,10 +20,13 @@ def _retry_after(response) -> float | None:
         return None
 
 
-def request(method, url, *, carrier: str, retry_server_errors: bool, attempts=3, **kwargs):
+def request(
+    method, url, *, carrier: str, retry_server_errors: bool, attempts=3, answers=(), **kwargs
+):
     """Send one request, retrying 429 (always: the carrier refused it unprocessed) and,
     when ``retry_server_errors``, 5xx and network faults (only for calls that are safe to
-    repeat: reads). Returns the response of a 2xx; raises otherwise."""
+    repeat: reads). Returns the response of a 2xx or of a status in ``answers`` (a
+    refusal the caller reads itself); raises otherwise."""
     kwargs.setdefault("timeout", TIMEOUT_SECONDS)
     last_error = ""
     retry_after = None
@@ -51,7 +54,7 @@ def request(method, url, *, carrier: str, retry_server_errors: bool, attempts=3,
                 time.sleep(0.2 * attempt)
                 continue
             raise CarrierUnavailable(last_error + " Try again in a moment.")
-        if response.status_code >= 400:
+        if response.status_code >= 400 and response.status_code not in answers:
             raise CarrierRefused(
                 f"{carrier} refused the request ({response.status_code}).",
                 fields={"carrier": [response.text[:300]]},
