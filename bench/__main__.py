@@ -11,7 +11,7 @@ import time
 
 from .common import database_url, setup
 
-SECTIONS = ("orders", "list", "routing")
+SECTIONS = ("orders", "list", "routing", "fulfillment")
 
 
 def _load() -> str:
@@ -46,6 +46,8 @@ def main(argv=None) -> int:
     parser.add_argument("--hot-units", type=int, default=500)
     parser.add_argument("--hot-clients", type=int, default=64)
     parser.add_argument("--quality-orders", type=int, default=1000)
+    parser.add_argument("--pick-orders", type=int, default=5000, help="orders to make waves of")
+    parser.add_argument("--scans", type=int, default=600, help="pick-screen scans to time")
     args = parser.parse_args(argv)
     sections = args.sections or list(SECTIONS)
     unknown = [s for s in sections if s not in SECTIONS]
@@ -93,6 +95,10 @@ def main(argv=None) -> int:
             hot_clients=args.hot_clients,
             quality_orders=args.quality_orders,
         )
+    if "fulfillment" in sections:
+        from . import fulfillment
+
+        fulfillment.run(orders=args.pick_orders, scans=args.scans)
     print(f"\nbench finished in {time.monotonic() - started:.0f} s (load average {_load()})")
     return 0
 

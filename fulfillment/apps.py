@@ -6,4 +6,9 @@ class FulfillmentConfig(AppConfig):
     verbose_name = "Fulfillment"
 
     def ready(self):
+        from oms_site.webhooks import register_event_types
+
         from . import receivers  # noqa: F401  (listens to orders' signals)
+        from .services.events import SHIPMENT_EVENT_TYPES
+
+        register_event_types(*SHIPMENT_EVENT_TYPES)

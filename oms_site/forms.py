@@ -38,7 +38,8 @@ class WebhookSubscriptionForm(forms.ModelForm):
     )
     event_types = forms.MultipleChoiceField(
         label="Events",
-        choices=[(event, event) for event in EVENT_TYPES],
+        # A callable: apps register their event types when they are ready.
+        choices=lambda: [(event, event) for event in EVENT_TYPES],
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text="None ticked means every event.",

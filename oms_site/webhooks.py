@@ -45,6 +45,16 @@ EVENT_TYPES = [
     "order.cancelled",
     "stock.changed",
 ]
+
+
+def register_event_types(*event_types: str) -> None:
+    """Apps above the base layer add their event types (fulfillment: ``shipment.*``)
+    from their AppConfig.ready(), so the base layer never imports them."""
+    for event_type in event_types:
+        if event_type not in EVENT_TYPES:
+            EVENT_TYPES.append(event_type)
+
+
 BASE_BACKOFF_SECONDS = 30
 # How long a worker owns an attempt before beat may send the delivery again. Well above
 # the connect + read timeouts, so a slow receiver is not sent the same attempt twice.

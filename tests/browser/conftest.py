@@ -9,6 +9,16 @@ import os
 
 import pytest
 
+# The warehouse world of the fulfillment tests (Berlin with bins, SKUs with GTINs, carriers).
+from tests.fulfillment.conftest import (  # noqa: F401 (fixtures shared with the browser tests)
+    berlin,
+    box,
+    own_courier,
+    place,
+    skus,
+    warehouse_user,
+)
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

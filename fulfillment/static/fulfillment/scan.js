@@ -20,39 +20,46 @@
   function setup(form) {
     var input = form.querySelector("input[name=code]");
     var feedback = document.getElementById("scan-feedback");
-    var busy = false;
-    function refocus() { input.value = ""; input.focus(); }
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      if (busy || !input.value.trim()) { refocus(); return; }
+    // A scanner can fire the next code before the last answer is back: scans queue up
+    // and go one at a time, in order, so none is lost and none overtakes another.
+    var queue = [], busy = false;
+    function show(data) {
+      feedback.textContent = data.message;
+      feedback.className = "feedback " + (data.ok ? "ok" : "error");
+      feedback.setAttribute("data-ok", data.ok ? "1" : "0");
+      if (data.task_html) {
+        var holder = document.createElement("div");
+        holder.innerHTML = data.task_html;
+        var fresh = holder.firstElementChild, old = document.getElementById(fresh.id);
+        if (old) { old.replaceWith(fresh); }
+      }
+      if (data.status) {
+        var badge = document.getElementById("pick-status");
+        if (badge) { badge.textContent = data.status; badge.className = "badge st-" + data.status; }
+      }
+      beep(data.ok);
+    }
+    function next() {
+      if (busy || !queue.length) { return; }
       busy = true;
+      var body = new FormData(form);
+      body.set("code", queue.shift());
       fetch(form.action, {
         method: "POST",
-        body: new FormData(form),
+        body: body,
         headers: { "Accept": "application/json", "X-Requested-With": "fetch" },
         credentials: "same-origin"
-      }).then(function (response) {
-        return response.json();
-      }).then(function (data) {
-        feedback.textContent = data.message;
-        feedback.className = "feedback " + (data.ok ? "ok" : "error");
-        feedback.setAttribute("data-ok", data.ok ? "1" : "0");
-        if (data.task_html) {
-          var holder = document.createElement("div");
-          holder.innerHTML = data.task_html;
-          var fresh = holder.firstElementChild, old = document.getElementById(fresh.id);
-          if (old) { old.replaceWith(fresh); }
-        }
-        if (data.status) {
-          var badge = document.getElementById("pick-status");
-          if (badge) { badge.textContent = data.status; badge.className = "badge st-" + data.status; }
-        }
-        beep(data.ok);
-      }).catch(function () {
-        feedback.textContent = "No connection: scan again.";
-        feedback.className = "feedback error";
-        beep(false);
-      }).finally(function () { busy = false; refocus(); });
+      }).then(function (response) { return response.json(); })
+        .then(show)
+        .catch(function () { show({ ok: false, message: "No connection: scan again." }); })
+        .finally(function () { busy = false; next(); });
+    }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var code = input.value.trim();
+      input.value = "";
+      input.focus();
+      if (code) { queue.push(code); next(); }
     });
     // Gloves miss the input: tapping anywhere outside a control brings the focus back.
     document.addEventListener("click", function (event) {
