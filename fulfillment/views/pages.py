@@ -32,7 +32,7 @@ from ..models import (
     ShipmentStatus,
 )
 from ..services.packing import picking_done
-from ..services.picking import WaveRules
+from ..services.picking import WaveRules, open_lines_query
 
 VIEW, WORK = Capability.FULFILLMENT_VIEW, Capability.FULFILLMENT_WORK
 
@@ -189,22 +189,34 @@ def pick_list_index(request):
 # --- the pick screen -------------------------------------------------------------------------
 
 
+# The pick screen shows the task at hand and the next few stops; the whole list is in the
+# PDF. Each scan re-renders only this much, so a 200-order wave scans as fast as a small one.
+UPCOMING_LINES = 8
+
+
 def _pick_context(pick_list):
-    lines = list(
-        pick_list.lines.select_related("sku__product", "pick_order__order", "pick_order__shipment")
+    active = pick_list.lines.exclude(pick_order__shipment__status=ShipmentStatus.CANCELLED)
+    totals = active.aggregate(
+        total=Sum("quantity"), done=Sum(F("quantity_picked") + F("quantity_short"))
     )
-    active = [line for line in lines if line.pick_order.shipment.status != ShipmentStatus.CANCELLED]
-    remaining = [line for line in active if line.quantity_open > 0]
-    current = remaining[0] if remaining else None
-    total = sum(line.quantity for line in active) or 1
-    done = sum(line.quantity_picked + line.quantity_short for line in active)
-    void = [line for line in lines if line not in active and line.quantity_picked]
+    total, done = totals["total"] or 0, totals["done"] or 0
+    upcoming = list(
+        open_lines_query(pick_list).select_related("sku__product", "pick_order__order")[
+            : UPCOMING_LINES + 1
+        ]
+    )
+    void = list(
+        pick_list.lines.filter(
+            pick_order__shipment__status=ShipmentStatus.CANCELLED, quantity_picked__gt=0
+        ).select_related("sku")
+    )
     return {
         "pick_list": pick_list,
-        "lines": active,
-        "current": current,
+        "lines": upcoming[:UPCOMING_LINES],
+        "more_lines": len(upcoming) > UPCOMING_LINES,
+        "current": upcoming[0] if upcoming else None,
         "void_lines": void,
-        "progress": round(100 * done / total),
+        "progress": round(100 * done / (total or 1)),
         "done_units": done,
         "total_units": total,
     }

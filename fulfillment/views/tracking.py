@@ -7,6 +7,7 @@ says only that the link is not valid (same answer for every wrong token).
 """
 
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -16,9 +17,9 @@ from ..models import ShipmentEvent, ShipmentStatus
 
 # What the customer sees of the order's states.
 CUSTOMER_STEPS = [
-    ("placed", "Order placed"),
-    ("shipped", "Shipped"),
-    ("delivered", "Delivered"),
+    ("placed", _("Order placed")),
+    ("shipped", _("Shipped")),
+    ("delivered", _("Delivered")),
 ]
 
 
