@@ -3,28 +3,19 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from oms_site.api_fields import StrictCharField, StrictIntegerField
+from oms_site.api_fields import StrictCharField, StrictIntegerField, StrictSerializer
 
 from ..models import (
     Package,
     PickList,
     PickListLine,
     PickListOrder,
+    PickListStatus,
     Shipment,
     ShipmentEvent,
     ShipmentLine,
     ShipmentStatus,
 )
-
-
-class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = ErrorDetailSerializer()
 
 
 class ShipmentLineSerializer(serializers.ModelSerializer):
@@ -123,20 +114,15 @@ class ShipmentSerializer(serializers.ModelSerializer):
         return ShipmentEventSerializer(shipment.events.all(), many=True).data
 
 
-class ShipmentCreateLineSerializer(serializers.Serializer):
+class ShipmentCreateLineSerializer(StrictSerializer):
     line = StrictIntegerField(
         required=False, min_value=1, help_text="Order line id (or give the SKU)."
     )
     sku = StrictCharField(required=False, max_length=64, help_text="SKU code of the line.")
     quantity = StrictIntegerField(min_value=1, max_value=100_000)
 
-    def validate(self, data):
-        if ("line" in data) == ("sku" in data):
-            raise serializers.ValidationError({"line": ["Give either line or sku."]})
-        return data
 
-
-class ShipmentCreateSerializer(serializers.Serializer):
+class ShipmentCreateSerializer(StrictSerializer):
     order = StrictCharField(max_length=20, help_text="Order number, e.g. SO-000123.")
     warehouse = serializers.SlugField(
         max_length=20,
@@ -152,19 +138,21 @@ class ShipmentCreateSerializer(serializers.Serializer):
         many=True, required=False, max_length=500, help_text="Omit to ship everything allocated."
     )
 
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({key: ["Unknown field."] for key in unknown})
-        return super().to_internal_value(data)
-
 
 class ShipmentListQuerySerializer(serializers.Serializer):
-    order = serializers.CharField(required=False, max_length=20)
+    """Query parameters (unknown ones, like the pagination's, are left alone). Given a
+    plain dict, not the QueryDict, so that ``?warehouse=`` is refused as the schema says
+    instead of read as "not given"."""
+
+    order = serializers.CharField(required=False, allow_blank=True, max_length=20)
     status = serializers.ChoiceField(choices=ShipmentStatus.choices, required=False)
     warehouse = serializers.SlugField(required=False, max_length=20)
-    tracking_number = serializers.CharField(required=False, max_length=100)
+    tracking_number = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+class PickListListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=PickListStatus.choices, required=False)
+    warehouse = serializers.SlugField(required=False, max_length=20)
 
 
 class PickListLineSerializer(serializers.ModelSerializer):

@@ -5,7 +5,7 @@ their scopes (``fulfillment:read``, ``fulfillment:write``)."""
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -27,31 +27,30 @@ READ = (C.FULFILLMENT_VIEW, "fulfillment:read")
 WRITE = (C.FULFILLMENT_WORK, "fulfillment:write")
 
 
-def _errors(*codes):
-    descriptions = {
-        400: "Invalid input (the fields are named).",
-        401: "Not authenticated.",
-        403: "Role, API key scope or warehouse does not allow it.",
-        404: "No such shipment or order.",
-        409: "The order or shipment is not in a state that allows it.",
-        422: "Idempotency-Key reused with a different body.",
-    }
-    return {
-        code: OpenApiResponse(s.ErrorSerializer, description=descriptions[code]) for code in codes
-    }
-
-
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     str,
     OpenApiParameter.HEADER,
     description="Retries with the same key and body return the first result.",
 )
+TEXT = "^[^\\u0000]*$"
+SLUG = "^[-a-zA-Z0-9_]+$"
+
+
+def _text(name, max_length, description, pattern=TEXT):
+    return OpenApiParameter(
+        name,
+        {"type": "string", "maxLength": max_length, "pattern": pattern},
+        description=description,
+    )
+
+
+WAREHOUSE_FILTER = _text("warehouse", 20, "Warehouse code.", pattern=SLUG)
 LIST_FILTERS = [
-    OpenApiParameter("order", str, description="Order number."),
+    _text("order", 20, "Order number, e.g. SO-0000042."),
     OpenApiParameter("status", str, enum=[v for v, _l in s.ShipmentStatus.choices]),
-    OpenApiParameter("warehouse", str, description="Warehouse code."),
-    OpenApiParameter("tracking_number", str),
+    WAREHOUSE_FILTER,
+    _text("tracking_number", 100, "The carrier's tracking number."),
 ]
 
 
@@ -84,31 +83,31 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         parameters=LIST_FILTERS,
-        responses={200: s.ShipmentSerializer(many=True), **_errors(400, 401, 403)},
+        responses=s.ShipmentSerializer(many=True),
     )
     def list(self, request):
-        query = s.ShipmentListQuerySerializer(data=request.query_params)
+        query = s.ShipmentListQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         filters = query.validated_data
         queryset = self.get_queryset()
-        if "order" in filters:
+        if filters.get("order"):
             queryset = queryset.filter(order__number=filters["order"])
         if "status" in filters:
             queryset = queryset.filter(status=filters["status"])
         if "warehouse" in filters:
             queryset = queryset.filter(warehouse__code=filters["warehouse"])
-        if "tracking_number" in filters:
+        if filters.get("tracking_number"):
             queryset = queryset.filter(tracking_number=filters["tracking_number"])
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(s.ShipmentSerializer(page, many=True).data)
 
-    @extend_schema(responses={200: s.ShipmentSerializer, **_errors(401, 403, 404)})
+    @extend_schema(responses=s.ShipmentSerializer)
     def retrieve(self, request, number=None):
         return Response(s.ShipmentSerializer(self.get_object()).data)
 
     @extend_schema(
         request=s.ShipmentCreateSerializer,
-        responses={201: s.ShipmentSerializer, **_errors(400, 401, 403, 404, 409, 422)},
+        responses={201: s.ShipmentSerializer},
         parameters=[IDEMPOTENCY_HEADER],
         description=(
             "Record a shipment fulfilled outside the warehouse flow (marketplace, drop-ship, "
@@ -155,6 +154,11 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @staticmethod
     def _line_id(order, item) -> int:
+        if ("line" in item) == ("sku" in item):
+            raise ValidationFailed(
+                "Name each line by its id or by its SKU (one of them).",
+                fields={"lines": ["Give either line or sku."]},
+            )
         if "line" in item:
             if not order.lines.filter(pk=item["line"]).exists():
                 raise ValidationFailed(
@@ -172,7 +176,7 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         request=None,
-        responses={200: s.ShipmentSerializer, **_errors(401, 403, 404, 409)},
+        responses=s.ShipmentSerializer,
         description="Mark a shipment underway as delivered (own courier, proof of delivery).",
     )
     @action(detail=True, methods=["post"])
@@ -214,19 +218,22 @@ class PickListViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(
         parameters=[
             OpenApiParameter("status", str, enum=["open", "picking", "done", "cancelled"]),
-            OpenApiParameter("warehouse", str, description="Warehouse code."),
+            WAREHOUSE_FILTER,
         ],
-        responses={200: s.PickListSerializer(many=True), **_errors(401, 403)},
+        responses=s.PickListSerializer(many=True),
     )
     def list(self, request):
+        query = s.PickListListQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        filters = query.validated_data
         queryset = self.get_queryset()
-        if request.query_params.get("status"):
-            queryset = queryset.filter(status=request.query_params["status"][:20])
-        if request.query_params.get("warehouse"):
-            queryset = queryset.filter(warehouse__code=request.query_params["warehouse"][:20])
+        if "status" in filters:
+            queryset = queryset.filter(status=filters["status"])
+        if "warehouse" in filters:
+            queryset = queryset.filter(warehouse__code=filters["warehouse"])
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(s.PickListSerializer(page, many=True).data)
 
-    @extend_schema(responses={200: s.PickListSerializer, **_errors(401, 403, 404)})
+    @extend_schema(responses=s.PickListSerializer)
     def retrieve(self, request, number=None):
         return Response(s.PickListSerializer(self.get_object()).data)

@@ -81,23 +81,26 @@ def test_create_for_outside_fulfilment_is_idempotent(api, skus, berlin, place):
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("body", "status", "field"),
     [
-        ({"order": "SO-404"}, "order"),
-        ({"order": "{n}", "warehouse": "nowhere"}, "warehouse"),
-        ({"order": "{n}", "lines": [{"sku": "NOPE", "quantity": 1}]}, "lines"),
-        ({"order": "{n}", "lines": [{"quantity": 1}]}, "lines"),
-        ({"order": "{n}", "lines": [{"sku": "MUG-WHT", "quantity": 0}]}, "lines"),
-        ({"order": "{n}", "colour": "red"}, "colour"),
-        ({"order": 5}, "order"),
+        # Well-formed but naming what does not exist: 422.
+        ({"order": "SO-404"}, 422, "order"),
+        ({"order": "{n}", "warehouse": "nowhere"}, 422, "warehouse"),
+        ({"order": "{n}", "lines": [{"sku": "NOPE", "quantity": 1}]}, 422, "lines"),
+        ({"order": "{n}", "lines": [{"quantity": 1}]}, 422, "lines"),
+        # Not what the schema allows: 400.
+        ({"order": "{n}", "lines": [{"sku": "MUG-WHT", "quantity": 0}]}, 400, "lines.0.quantity"),
+        ({"order": "{n}", "colour": "red"}, 400, "colour"),
+        ({"order": 5}, 400, "order"),
+        ({"order": "{n}", "tracking_url": "ftp://x"}, 400, "tracking_url"),
     ],
 )
-def test_bad_input_is_a_400_naming_the_field(api, skus, berlin, place, body, field):
+def test_bad_input_is_refused_naming_the_field(api, skus, berlin, place, body, status, field):
     order = place(("MUG-WHT", 1))
     body = {k: (v.format(n=order.number) if isinstance(v, str) else v) for k, v in body.items()}
     response = api.post("/api/v1/shipments/", body, format="json")
-    assert response.status_code == 400, response.json()
-    assert field in response.json()["error"]["fields"]
+    assert response.status_code == status, response.json()
+    assert field in response.json()["error"]["fields"], response.json()
     assert not Shipment.objects.exists()
 
 
