@@ -14,6 +14,7 @@ scan round trip on the pick screen.
 
 import http.client
 import random
+import secrets
 import time
 from decimal import Decimal
 
@@ -66,9 +67,9 @@ def allocated_orders(count: int, *, seed: int) -> int:
                     shipping_address=address,
                     ship_to_country="DE",
                     placed_at=None,
-                    tracking_token=f"bench-{seed}-{i}-{rng.random()}",
+                    tracking_token=secrets.token_urlsafe(32),
                 )
-                for i, plan in enumerate(plans)
+                for plan in plans
             ],
             batch_size=2000,
         )
