@@ -52,6 +52,13 @@ def record_shipment_event(
     )
 
 
+def shipment_subject(shipment) -> str:
+    """Shipment events are sequenced with their order's events (``order:<number>``):
+    a receiver ordering by sequence sees the order and its parcels in one timeline, and
+    every shipment event is written under the order's row lock anyway."""
+    return f"order:{shipment.order.number}"
+
+
 def shipment_payload(shipment) -> dict:
     order = shipment.order
     return {
@@ -101,7 +108,11 @@ def run_shipment_transition(
         )
     event_type = WEBHOOK_EVENTS.get(shipment.status)
     if event_type and shipment.status != from_status:
-        webhooks.publish(event_type, shipment_payload(shipment) | {"from_status": from_status})
+        webhooks.publish(
+            event_type,
+            shipment_payload(shipment) | {"from_status": from_status},
+            subject=shipment_subject(shipment),
+        )
     return shipment
 
 

@@ -33,7 +33,13 @@ from ..models import (
     ShipmentStatus,
 )
 from ..models.shipments import UNDERWAY_STATUSES
-from .events import lock_shipment, record_shipment_event, run_shipment_transition, shipment_payload
+from .events import (
+    lock_shipment,
+    record_shipment_event,
+    run_shipment_transition,
+    shipment_payload,
+    shipment_subject,
+)
 
 logger = logging.getLogger(__name__)
 SS = ShipmentStatus
@@ -224,7 +230,9 @@ def _new_external_shipment(
         actor=actor,
         message="Fulfilled outside the warehouse flow",
     )
-    webhooks.publish("shipment.created", shipment_payload(shipment))
+    webhooks.publish(
+        "shipment.created", shipment_payload(shipment), subject=shipment_subject(shipment)
+    )
     return shipment
 
 

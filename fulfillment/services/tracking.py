@@ -19,7 +19,13 @@ from orders.services.events import lock_order
 from ..carriers import CarrierError, TrackingStatus, TrackingUpdate, adapter_for
 from ..models import CarrierAccount, Shipment, ShipmentEvent
 from ..models.shipments import UNDERWAY_STATUSES
-from .events import lock_shipment, record_shipment_event, run_shipment_transition, shipment_payload
+from .events import (
+    lock_shipment,
+    record_shipment_event,
+    run_shipment_transition,
+    shipment_payload,
+    shipment_subject,
+)
 from .shipping import _notify, deliver_order_if_complete
 
 logger = logging.getLogger(__name__)
@@ -87,6 +93,7 @@ def apply_tracking_updates(shipment, updates, *, actor: Actor) -> int:
         webhooks.publish(
             "shipment.tracking_updated",
             shipment_payload(shipment) | {"carrier_status": shipment.carrier_status},
+            subject=shipment_subject(shipment),
         )
     deliver_order_if_complete(order, actor=actor)
     return new
