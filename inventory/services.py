@@ -10,7 +10,7 @@ from django.utils import timezone
 from oms_site.actors import Actor
 from oms_site.errors import InsufficientStock, NotFound, ValidationFailed
 
-from . import routing, stock
+from . import cached, routing, stock
 from .models import (
     MovementReason,
     Reservation,
@@ -21,22 +21,13 @@ from .models import (
 
 
 def warehouse_infos() -> list[routing.WarehouseInfo]:
-    return [
-        routing.WarehouseInfo(
-            id=w.pk,
-            code=w.code,
-            latitude=w.latitude,
-            longitude=w.longitude,
-            rank=w.rank,
-            ships_to_countries=tuple(w.ships_to_countries or ()),
-            active=w.active,
-        )
-        for w in Warehouse.objects.all()
-    ]
+    return list(cached.warehouses().infos)
 
 
 def routing_config(config: RoutingSettings | None = None) -> routing.RoutingConfig:
-    config = config or RoutingSettings.current()
+    """The rule chain and options (the per-process copy unless ``config`` is given)."""
+    if config is None:
+        return cached.routing_options().config
     return routing.RoutingConfig(
         rule_chain=tuple(config.rule_chain or [r.value for r in RoutingRule]),
         allow_split=config.allow_split,

@@ -188,3 +188,17 @@ class ExchangeRate(models.Model):
 
     def __str__(self):
         return f"{self.currency} {self.rate} on {self.valid_on}"
+
+
+class CacheVersion(models.Model):
+    """The current token of each per-process cache (``oms_site.process_cache``).
+
+    A save of a cached model writes a new random token here in the same transaction;
+    processes compare tokens to know when their copy is stale.
+    """
+
+    name = models.CharField(max_length=60, unique=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.name} @ {self.version}"

@@ -34,6 +34,7 @@ from .models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from .process_cache import ProcessCache
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +117,14 @@ def verify_signature(secret: str, header: str, body: bytes, tolerance_seconds: i
     return hmac.compare_digest(sign(secret, timestamp, body), header)
 
 
+# Every change publishes; the subscriptions are read from a per-process copy.
+_active_subscriptions = ProcessCache(
+    "oms_site.webhook_subscriptions",
+    lambda: tuple(WebhookSubscription.objects.filter(active=True).order_by("pk")),
+    models=[WebhookSubscription],
+)
+
+
 def subject_of(event_type: str, payload: dict) -> str:
     """What an event is about, for its per-subject sequence: ``order:<number>`` for order
     events, ``stock:<sku>@<warehouse>`` for stock events, else the event type."""
@@ -168,8 +177,8 @@ def publish(event_type: str, payload: dict, *, subject: str | None = None) -> Ou
     )
     now = timezone.now()
     deliveries = [
-        WebhookDelivery(subscription=sub, event=event, next_attempt_at=now)
-        for sub in WebhookSubscription.objects.filter(active=True)
+        WebhookDelivery(subscription_id=sub.pk, event=event, next_attempt_at=now)
+        for sub in _active_subscriptions.get()
         if sub.wants(event_type)
     ]
     if deliveries:

@@ -26,9 +26,13 @@ def pytest_collection_modifyitems(config, items):
 def _empty_cache():
     from django.core.cache import cache
 
+    from oms_site import process_cache
+
     cache.clear()
+    process_cache.clear_all()
     yield
     cache.clear()
+    process_cache.clear_all()
 
 
 @pytest.fixture(autouse=True)

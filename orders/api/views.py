@@ -14,7 +14,7 @@ from oms_site.errors import PermissionDenied, ValidationFailed
 from oms_site.idempotency import idempotent_create
 from oms_site.roles import Capability as C
 
-from .. import services
+from .. import cached, services
 from ..models import Allocation, Order, OrderLine, SalesChannel
 from . import serializers as s
 from .filters import OrderFilter
@@ -105,7 +105,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         payload = s.OrderCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        channel = SalesChannel.objects.filter(code=data["channel"]).first()
+        channel = cached.channel(data["channel"])
         if channel is None:
             raise ValidationFailed(
                 f"Unknown channel '{data['channel']}'.", fields={"channel": ["Unknown."]}

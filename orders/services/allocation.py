@@ -12,9 +12,10 @@ from functools import partial
 from django.db import transaction
 from django.db.models import Q
 
+from inventory import cached as inventory_cached
 from inventory import routing, stock
 from inventory import services as inventory_services
-from inventory.models import RoutingSettings, Warehouse
+from inventory.models import Warehouse
 from oms_site import webhooks
 from oms_site.actors import Actor
 from oms_site.errors import TransitionNotAllowed, ValidationFailed
@@ -81,12 +82,12 @@ def allocate_order(
         lines = [line for line in all_lines if line.quantity_open > 0]
         decision = None
         if lines:
-            config = RoutingSettings.current()
+            options = inventory_cached.routing_options()
             levels = stock.lock_levels_for_skus([line.sku_id for line in lines])
             candidates = [lv for lv in levels if lv.warehouse_id not in set(exclude_warehouse_ids)]
             snapshot = inventory_services.snapshot_from_levels(
                 candidates,
-                respect_safety_stock=config.respect_safety_stock,
+                respect_safety_stock=options.respect_safety_stock,
                 skus=[line.sku for line in lines],
             )
             decision = routing.route(
@@ -95,7 +96,7 @@ def allocate_order(
                     order.ship_to_country, order.ship_to_latitude, order.ship_to_longitude
                 ),
                 snapshot,
-                inventory_services.routing_config(config),
+                options.config,
                 manual_warehouse_id=manual_warehouse.pk if manual_warehouse else None,
             )
             _apply(order, lines, levels, decision, actor=actor)

@@ -16,6 +16,7 @@ from oms_site.errors import Conflict, ValidationFailed
 from oms_site.money import convert_to_base, quantize, to_decimal, validate_currency
 from oms_site.validation import whole_number
 
+from .. import cached
 from ..models import Customer, HoldRule, Order, OrderEvent, OrderLine
 from . import pricing
 from .allocation import allocate_order, record_converted_hold
@@ -266,7 +267,7 @@ def _customer(raw, email) -> Customer | None:
 def hold_reasons(order: Order) -> list[str]:
     """The configured pre-fulfillment checks this order fails."""
     reasons = []
-    for rule in HoldRule.objects.filter(enabled=True):
+    for rule in cached.enabled_hold_rules():
         kind = rule.kind
         if kind == HoldRule.Kind.BLOCKED_CUSTOMER and order.customer and order.customer.blocked:
             reasons.append("Customer is blocked.")
