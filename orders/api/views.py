@@ -16,6 +16,7 @@ from oms_site.roles import Capability as C
 
 from .. import cached, services
 from ..models import Allocation, Order, OrderLine, SalesChannel
+from ..services import in_hand
 from . import serializers as s
 from .filters import OrderFilter
 
@@ -86,9 +87,10 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return get_object_or_404(self.get_queryset(), number=self.kwargs["number"])
 
     def _respond(self, order, status_code=status.HTTP_200_OK):
-        fresh = self.get_queryset().get(pk=order.pk)
+        if not in_hand.has(order, "lines"):
+            order = self.get_queryset().get(pk=order.pk)
         return Response(
-            s.OrderSerializer(fresh, context=self.get_serializer_context()).data,
+            s.OrderSerializer(order, context=self.get_serializer_context()).data,
             status=status_code,
         )
 

@@ -23,6 +23,7 @@ from oms_site.errors import TransitionNotAllowed, ValidationFailed
 from ..access import check_order_access
 from ..models import Allocation, Order, OrderEvent, OrderLine, OrderStatus
 from ..signals import allocations_released
+from . import in_hand
 from .events import lock_order, order_payload, record_event, run_transition
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ def allocate_order(
     manual_warehouse: Warehouse | None = None,
     announce: bool = True,
     exclude_warehouse_ids=(),
+    new_lines: list[OrderLine] | None = None,
 ) -> Order:
     """Route the order's open units and allocate them; the rest is backordered.
 
@@ -68,9 +70,18 @@ def allocate_order(
 
     Always runs inside a caller's transaction (it joins it; no savepoint). The order is
     locked here if the caller has not locked it already.
+
+    ``new_lines``: placement passes the order it created in this same transaction with its
+    lines (their SKUs loaded with supplier). No other transaction can see that row yet,
+    so there is nothing to lock or read back; the lines come back with their new
+    allocations attached (``in_hand``), so the API answers without reading them again.
     """
     with transaction.atomic(savepoint=False):
-        order = lock_order(order)
+        if new_lines is None:
+            order = lock_order(order)
+            all_lines = list(order.lines.select_related("sku__supplier"))
+        else:
+            all_lines = new_lines
         routable = (OrderStatus.PENDING, OrderStatus.BACKORDERED, OrderStatus.PARTIALLY_SHIPPED)
         if order.status not in routable:
             raise TransitionNotAllowed(
@@ -78,7 +89,6 @@ def allocate_order(
                 "backordered or partially shipped orders are routed.",
                 fields={"status": [f"Not allowed from {order.status}."]},
             )
-        all_lines = list(order.lines.select_related("sku__supplier"))
         lines = [line for line in all_lines if line.quantity_open > 0]
         decision = None
         if lines:
@@ -99,7 +109,11 @@ def allocate_order(
                 options.config,
                 manual_warehouse_id=manual_warehouse.pk if manual_warehouse else None,
             )
-            _apply(order, lines, levels, decision, actor=actor)
+            allocations = _apply(order, lines, levels, decision, actor=actor)
+            if new_lines is not None:
+                _attach_allocations(new_lines, allocations)
+        elif new_lines is not None:
+            _attach_allocations(new_lines, [])
         fully_allocated = all(line.quantity_open == 0 for line in all_lines)
         previous = order.status
         # A partially shipped order whose short-picked units are routed again keeps its
@@ -145,6 +159,23 @@ def _apply(order, lines, levels, decision, *, actor):
     changed = {a.line.pk: a.line for a in allocations}
     if changed:
         OrderLine.objects.bulk_update(list(changed.values()), ["quantity_allocated"])
+    return allocations
+
+
+def _attach_allocations(lines, allocations) -> None:
+    """Hand each new line its allocations, with their warehouse or supplier, as a read
+    with ``select_related`` would."""
+    warehouses = inventory_cached.warehouses().by_id
+    by_line = {}
+    for allocation in allocations:
+        if allocation.warehouse_id is not None:
+            if allocation.warehouse_id in warehouses:
+                allocation.warehouse = warehouses[allocation.warehouse_id]
+        else:
+            allocation.supplier = allocation.line.sku.supplier
+        by_line.setdefault(allocation.line.pk, []).append(allocation)
+    for line in lines:
+        in_hand.attach(line, "allocations", by_line.get(line.pk, []))
 
 
 def _record_decision(order, decision, snapshot, *, actor, manual, announce):

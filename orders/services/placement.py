@@ -18,7 +18,7 @@ from oms_site.validation import whole_number
 
 from .. import cached
 from ..models import Customer, HoldRule, Order, OrderEvent, OrderLine
-from . import pricing
+from . import in_hand, pricing
 from .allocation import allocate_order, record_converted_hold
 from .events import lock_order, order_payload, record_event, run_transition
 
@@ -99,7 +99,9 @@ def _build_lines(raw_lines, currency) -> list[pricing.LineInput]:
     }
     skus = {
         sku.code: sku
-        for sku in SKU.objects.filter(code__in=[c for c in codes if c]).select_related("product")
+        for sku in SKU.objects.filter(code__in=[c for c in codes if c]).select_related(
+            "product", "supplier"
+        )
     }
     lines, errors = [], {}
     for index, raw in enumerate(raw_lines):
@@ -438,13 +440,16 @@ def place_order(
             reservation_token=reservation_token,
             warehouse=warehouse,
             announce=False,
+            new_lines=None if reservation_token else order_lines,
         )
+    if not reservation_token:
+        in_hand.attach_new_order(order, order_lines)
     # One webhook for the new order, in the state placement left it (allocated, held...).
     webhooks.publish("order.created", order_payload(order))
     return order
 
 
-def _submit(order, *, actor, reservation_token=None, warehouse=None, announce=True):
+def _submit(order, *, actor, reservation_token=None, warehouse=None, announce=True, new_lines=None):
     run_transition(order, "submit", actor=actor, announce=announce)
     reasons = hold_reasons(order)
     if reservation_token:
@@ -469,7 +474,9 @@ def _submit(order, *, actor, reservation_token=None, warehouse=None, announce=Tr
             announce=announce,
         )
         return order
-    return allocate_order(order, actor=actor, manual_warehouse=warehouse, announce=announce)
+    return allocate_order(
+        order, actor=actor, manual_warehouse=warehouse, announce=announce, new_lines=new_lines
+    )
 
 
 @transaction.atomic
