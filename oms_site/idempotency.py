@@ -41,10 +41,17 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     return response
 
 
-def idempotent_create(request, create) -> Response:
-    """Run ``create()`` (which returns a Response) at most once per Idempotency-Key."""
+def idempotent_create(request, create, *, create_is_atomic: bool = False) -> Response:
+    """Run ``create()`` (which returns a Response) at most once per Idempotency-Key.
+
+    ``create_is_atomic``: ``create()`` does all its writes in one transaction of its own
+    (a service marked ``@transaction.atomic``); without a key it then needs no outer one,
+    which would only add a savepoint's round trips.
+    """
     key = request.META.get(HEADER)
     if not key:
+        if create_is_atomic:
+            return create()
         with transaction.atomic():
             return create()
     if len(key) > MAX_KEY_LENGTH:

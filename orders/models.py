@@ -106,10 +106,22 @@ def _may(capability):
     return check
 
 
+def _lines_in_hand(order):
+    """The order's lines when a service holds them (``prefetch_related`` or just written)."""
+    return getattr(order, "_prefetched_objects_cache", {}).get("lines")
+
+
 def _nothing_left_to_allocate(order) -> bool:
     """Condition of mark_allocated: every unit is allocated, shipped or cancelled."""
     if order.pk is None:
         return True
+    lines = _lines_in_hand(order)
+    if lines is not None:
+        return all(
+            line.quantity
+            <= line.quantity_allocated + line.quantity_shipped + line.quantity_cancelled
+            for line in lines
+        )
     return not order.lines.filter(
         quantity__gt=F("quantity_allocated") + F("quantity_shipped") + F("quantity_cancelled")
     ).exists()

@@ -144,7 +144,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             )
             return self._respond(order, status.HTTP_201_CREATED)
 
-        return idempotent_create(request, create)
+        # place_order is one transaction; the response is built from the objects in hand.
+        return idempotent_create(request, create, create_is_atomic=True)
 
     @extend_schema(
         responses=s.OrderEventSerializer(many=True),

@@ -24,7 +24,7 @@ from ..access import check_order_access
 from ..models import Allocation, Order, OrderEvent, OrderLine, OrderStatus
 from ..signals import allocations_released
 from . import in_hand
-from .events import lock_order, order_payload, record_event, run_transition
+from .events import lock_order, order_payload, record_event, run_transition, save_order_fields
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ def _record_decision(order, decision, snapshot, *, actor, manual, announce):
     if manual is not None:
         details["manual_warehouse"] = manual.code
     order.routing_decision = details
-    Order.objects.filter(pk=order.pk).update(routing_decision=details)
+    save_order_fields(order, ["routing_decision"])
     record_event(
         order,
         kind=OrderEvent.Kind.ROUTED,

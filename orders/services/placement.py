@@ -20,7 +20,14 @@ from .. import cached
 from ..models import Customer, HoldRule, Order, OrderEvent, OrderLine
 from . import in_hand, pricing
 from .allocation import allocate_order, record_converted_hold
-from .events import lock_order, order_payload, record_event, run_transition
+from .events import (
+    deferred_writes,
+    lock_order,
+    order_payload,
+    record_event,
+    run_transition,
+    save_order_fields,
+)
 
 ADDRESS_FIELDS = {
     "name": 200,
@@ -413,35 +420,40 @@ def place_order(
             fields={"external_id": ["Already imported."]},
             code="duplicate_external_id",
         )
-    order.number = f"SO-{order.pk:07d}"
-    Order.objects.filter(pk=order.pk).update(number=order.number)
     order_lines = order_lines_from(priced)
-    for line in order_lines:
-        line.order = order
-    OrderLine.objects.bulk_create(order_lines)
-    record_event(
-        order,
-        kind=OrderEvent.Kind.CREATED,
-        actor=actor,
-        to_status=order.status,
-        message=f"Created from {channel.name}" + (f" ({external_id})" if external_id else ""),
-        details={
-            "lines": len(order_lines),
-            "grand_total": str(grand_total),
-            "currency": currency,
-            "order_discount": str(priced.order_discount),
-            "prices_include_tax": priced.prices_include_tax,
-        },
-    )
-    if not draft:
-        order = _submit(
+    # Until the block ends the new row is this transaction's alone: its field changes and
+    # events are written once, at the end (events.deferred_writes).
+    with deferred_writes(order):
+        order.number = f"SO-{order.pk:07d}"
+        save_order_fields(order, ["number"])
+        for line in order_lines:
+            line.order = order
+        OrderLine.objects.bulk_create(order_lines)
+        record_event(
             order,
+            kind=OrderEvent.Kind.CREATED,
             actor=actor,
-            reservation_token=reservation_token,
-            warehouse=warehouse,
-            announce=False,
-            new_lines=None if reservation_token else order_lines,
+            to_status=order.status,
+            message=f"Created from {channel.name}" + (f" ({external_id})" if external_id else ""),
+            details={
+                "lines": len(order_lines),
+                "grand_total": str(grand_total),
+                "currency": currency,
+                "order_discount": str(priced.order_discount),
+                "prices_include_tax": priced.prices_include_tax,
+            },
         )
+        if not reservation_token:
+            in_hand.attach(order, "lines", order_lines)
+        if not draft:
+            order = _submit(
+                order,
+                actor=actor,
+                reservation_token=reservation_token,
+                warehouse=warehouse,
+                announce=False,
+                new_lines=None if reservation_token else order_lines,
+            )
     if not reservation_token:
         in_hand.attach_new_order(order, order_lines)
     # One webhook for the new order, in the state placement left it (allocated, held...).
