@@ -251,6 +251,11 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-due-webhooks": {"task": "oms_site.tasks.dispatch_due_webhooks", "schedule": 30.0},
     "allocate-backorders": {"task": "orders.tasks.allocate_backorders", "schedule": 300.0},
     "poll-carrier-tracking": {"task": "fulfillment.tasks.poll_due_tracking", "schedule": 300.0},
+    # Keeps the order list's counts a sum over a few rows (orders.services.status_counts).
+    "compact-order-status-counts": {
+        "task": "orders.tasks.compact_status_counts",
+        "schedule": 10.0,
+    },
 }
 
 LOGGING = {

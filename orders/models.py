@@ -538,3 +538,30 @@ class TaxRate(models.Model):
     def __str__(self):
         rate = f"{self.name} {self.rate} %"
         return f"{self.country} {self.tax_class.code}: {rate} from {self.valid_from}"
+
+
+class OrderStatusCount(models.Model):
+    """Orders per status, folded from ``OrderStatusDelta`` rows (``orders.status_counts``).
+
+    The count of a status is its row here plus the sum of its delta rows not yet folded in.
+    Database triggers on ``orders_order`` write the deltas in the order's own transaction,
+    whatever wrote the order (services, bulk loaders, raw SQL). Only the compaction writes
+    these rows, so no order placement ever waits on another for a counter row.
+    """
+
+    status = models.CharField(max_length=20, unique=True)
+    count = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.status}: {self.count}"
+
+
+class OrderStatusDelta(models.Model):
+    """+1/-1 for a status, written by a trigger when an order is inserted, changes status
+    or is deleted; appended only, so concurrent orders never contend for a row."""
+
+    status = models.CharField(max_length=20)
+    delta = models.IntegerField()
+
+    def __str__(self):
+        return f"{self.status} {self.delta:+d}"

@@ -8,13 +8,13 @@ an order placed while someone pages does not shift the rows under them.
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
 from oms_site.dates import start_of_day
 
 from . import access
 from .models import Allocation, Order, OrderEvent, OrderLine, OrderStatus, SalesChannel
+from .services import status_counts as order_status_counts
 
 PAGE_SIZE = 50
 
@@ -98,20 +98,18 @@ def order_list(*, filters: dict, after=None, before=None, limit=PAGE_SIZE) -> Or
     )
 
 
-UNFILTERED_COUNTS_CACHE_SECONDS = 20
-
-
 def status_counts(*, filters: dict) -> dict[str, int]:
-    """Orders per status under every filter but the status itself: one aggregate query.
+    """Orders per status under every filter but the status itself.
 
-    Without filters that query counts the whole table (a scan that grows with history),
-    so those counts are cached for a few seconds; filtered counts are always fresh.
+    Without filters these are the exact counters (``services.status_counts``: no table
+    count, whatever the size of the history); with filters, one aggregate query over the
+    filtered rows.
     """
-    unfiltered = not any(value for key, value in filters.items() if key != "status")
-    if unfiltered:
-        cached = cache.get("orders:status-counts")
-        if cached is not None:
-            return cached
+    filtered = "warehouse_ids" in filters or any(
+        value for key, value in filters.items() if key != "status"
+    )
+    if not filtered:
+        return order_status_counts.current()
     rows = (
         _filtered(filters, with_status=False)
         .order_by()
@@ -120,8 +118,6 @@ def status_counts(*, filters: dict) -> dict[str, int]:
     )
     counts = dict.fromkeys(OrderStatus.values, 0)
     counts.update(dict(rows))
-    if unfiltered:
-        cache.set("orders:status-counts", counts, UNFILTERED_COUNTS_CACHE_SECONDS)
     return counts
 
 

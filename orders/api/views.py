@@ -70,7 +70,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 queryset=OrderLine.objects.order_by("pk").prefetch_related(
                     Prefetch(
                         "allocations",
-                        queryset=Allocation.objects.select_related("warehouse", "supplier"),
+                        queryset=Allocation.objects.select_related(
+                            "warehouse", "supplier"
+                        ).order_by("pk"),
                     )
                 ),
             )
