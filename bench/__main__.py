@@ -11,7 +11,7 @@ import time
 
 from .common import database_url, setup
 
-SECTIONS = ("orders", "list", "routing", "fulfillment")
+SECTIONS = ("orders", "list", "routing", "fulfillment", "import")
 
 
 def _load() -> str:
@@ -24,7 +24,7 @@ def _load() -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("sections", nargs="*", help="orders, list, routing (default: all)")
+    parser.add_argument("sections", nargs="*", help="orders, list, routing, import (default: all)")
     parser.add_argument("--count", type=int, default=2000, help="API orders per run")
     parser.add_argument("--clients", type=int, default=8, help="API client threads")
     parser.add_argument("--rate", type=int, default=100, help="paced run: orders per second")
@@ -48,6 +48,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quality-orders", type=int, default=1000)
     parser.add_argument("--pick-orders", type=int, default=5000, help="orders to make waves of")
     parser.add_argument("--scans", type=int, default=600, help="pick-screen scans to time")
+    parser.add_argument("--import-rows", type=int, default=20_000, help="stock CSV rows")
+    parser.add_argument("--import-baseline-rows", type=int, default=2_000)
     args = parser.parse_args(argv)
     sections = args.sections or list(SECTIONS)
     unknown = [s for s in sections if s not in SECTIONS]
@@ -99,6 +101,10 @@ def main(argv=None) -> int:
         from . import fulfillment
 
         fulfillment.run(orders=args.pick_orders, scans=args.scans)
+    if "import" in sections:
+        from . import csv_import
+
+        csv_import.run(rows=args.import_rows, baseline_rows=args.import_baseline_rows)
     print(f"\nbench finished in {time.monotonic() - started:.0f} s (load average {_load()})")
     return 0
 

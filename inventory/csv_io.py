@@ -19,7 +19,6 @@ import re
 import secrets
 import time
 from collections import defaultdict
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -71,6 +70,7 @@ _TRUE = {"true", "yes", "y", "1", "x"}
 _FALSE = {"false", "no", "n", "0", ""}
 _INT_COLUMNS = ("weight_grams", "length_mm", "width_mm", "height_mm")
 _CHUNK = 500
+PROGRESS_EVERY = 1000
 
 
 # --- Results ------------------------------------------------------------------------------
@@ -526,7 +526,7 @@ def _catalogue_changes(sku: SKU, values: dict) -> list[str]:
     return changed
 
 
-def _plan_stock(header, records, *, user) -> ImportPlan:
+def _plan_stock(header, records, *, user, progress=None) -> ImportPlan:
     plan = ImportPlan(kind=STOCK)
     errors = plan.errors
     codes = {_text(row.get("sku")) for _, row, _ in records} - {""}
@@ -544,7 +544,9 @@ def _plan_stock(header, records, *, user) -> ImportPlan:
         bins = {(b.warehouse_id, b.code): b for b in Bin.objects.all()}
     access = {}
     candidates, seen = [], defaultdict(list)
-    for line, row, cell_count in records:
+    for index, (line, row, cell_count) in enumerate(records):
+        if progress is not None and index % PROGRESS_EVERY == 0:
+            progress(index, len(records))
         check = _RowChecker(line, errors)
         if cell_count:
             check.fail("", f"This row has {cell_count} cells but the header has {len(header)}.")
@@ -622,8 +624,10 @@ def _stock_changes(level: StockLevel, values: dict) -> list[str]:
     return changed
 
 
-def plan_import(content: bytes, *, kind: str = "auto", user=None) -> ImportPlan:
-    """Parse and check every row; say what importing would do. Writes nothing."""
+def plan_import(content: bytes, *, kind: str = "auto", user=None, progress=None) -> ImportPlan:
+    """Parse and check every row; say what importing would do. Writes nothing.
+
+    ``progress(rows_checked, rows_total)`` is called now and then (stock files)."""
     try:
         header, records = _read(_decode(content))
         if kind not in (CATALOGUE, STOCK):
@@ -655,7 +659,7 @@ def plan_import(content: bytes, *, kind: str = "auto", user=None) -> ImportPlan:
     if kind == CATALOGUE:
         plan = _plan_catalogue(header, records)
     else:
-        plan = _plan_stock(header, records, user=user)
+        plan = _plan_stock(header, records, user=user, progress=progress)
     plan.errors.sort(key=lambda error: (error.line, error.column))
     return plan
 
@@ -667,20 +671,27 @@ class _Rollback(Exception):
     """Raised inside the import transaction to undo it after collecting row errors."""
 
 
-def apply_import(content: bytes, *, kind: str, user, valid_only: bool = False) -> ImportResult:
+def apply_import(
+    content: bytes, *, kind: str, user, valid_only: bool = False, progress=None
+) -> ImportResult:
     """Check the file again and write it in one transaction.
 
     By default nothing is written unless every row is valid; with ``valid_only`` the valid
-    rows are written and the bad ones are reported.
+    rows are written and the bad ones are reported. The check runs before the transaction
+    (it only reads); what it read that can change meanwhile (on-hand against allocated
+    units, warehouse access) is checked again under the row locks while writing.
+    ``progress(phase, rows_done, rows_total)`` follows the work ("checking", "writing").
     """
     actor = Actor.for_user(user)
-    result = None
+    checking = (lambda done, total: progress("checking", done, total)) if progress else None
+    plan = plan_import(content, kind=kind, user=user, progress=checking)
+    result = ImportResult(kind=plan.kind, applied=False, errors=list(plan.errors))
+    if plan.fatal or (plan.errors and not valid_only):
+        return result
+    if progress is not None:
+        progress("writing", 0, len(plan.rows))
     try:
         with transaction.atomic():
-            plan = plan_import(content, kind=kind, user=user)
-            result = ImportResult(kind=plan.kind, applied=False, errors=list(plan.errors))
-            if plan.fatal or (plan.errors and not valid_only):
-                return result
             if plan.kind == CATALOGUE:
                 _apply_catalogue(plan, result)
             else:
@@ -694,6 +705,7 @@ def apply_import(content: bytes, *, kind: str, user, valid_only: bool = False) -
     except DatabaseError as error:
         message = f"The database refused the import, nothing was written: {error}"
         return ImportResult(kind=kind, applied=False, errors=[RowError(0, "", message)])
+    result.errors.sort(key=lambda error: (error.line, error.column))
     return result
 
 
@@ -731,43 +743,43 @@ def _apply_catalogue(plan: ImportPlan, result: ImportResult) -> None:
 
 
 def _apply_stock(plan: ImportPlan, result: ImportResult, *, actor, user, valid_only) -> None:
+    """Every row in one bulk count (``inventory.stock.count_many``): levels locked in pk
+    order, one ledger write per batch, one stock.changed per SKU."""
+    rows = []
+    refused_warehouses = {}
     for row in plan.rows:
-        if row.action == "unchanged":
-            result.unchanged += 1
+        warehouse = row.values["warehouse"]
+        if warehouse.pk not in refused_warehouses:
+            try:
+                check_warehouse_access(user, warehouse)
+                refused_warehouses[warehouse.pk] = ""
+            except DomainError as refused:
+                refused_warehouses[warehouse.pk] = refused.message
+        if refused_warehouses[warehouse.pk]:
+            result.errors.append(RowError(row.line, "warehouse", refused_warehouses[warehouse.pk]))
             continue
-        try:
-            # All or nothing: the first refusal rolls the whole import back. Valid rows only:
-            # each row gets a savepoint, so a refused row leaves nothing half-written.
-            with transaction.atomic() if valid_only else nullcontext():
-                _apply_stock_row(row, actor=actor, user=user)
-        except DomainError as refused:
-            field_name = next(iter(refused.fields), "")
-            column = {"counted": "on_hand", "quantity": "on_hand"}.get(field_name, field_name)
-            detail = "; ".join(" ".join(messages) for messages in refused.fields.values())
-            message = refused.message + (f" ({detail})" if detail else "")
-            result.errors.append(
-                RowError(row.line, column if column in STOCK_COLUMNS else "", message)
-            )
-            if not valid_only:
-                raise _Rollback
-            continue
-        if row.action == "create":
-            result.created += 1
-        else:
-            result.updated += 1
-
-
-def _apply_stock_row(row: PlannedRow, *, actor, user) -> None:
-    values, level = row.values, row.instance
-    sku, warehouse = values["sku"], values["warehouse"]
-    safety_stock, bin_ = values["safety_stock"], values["bin"]
-    check_warehouse_access(user, warehouse)
-    # Safety stock first, so that the count's stock.changed event shows the new sellable.
-    if safety_stock is not None and (level is None or safety_stock != level.safety_stock):
-        stock.set_safety_stock(sku=sku, warehouse=warehouse, safety_stock=safety_stock)
-    if level is None or values["on_hand"] != level.on_hand:
-        stock.count(
-            sku=sku, warehouse=warehouse, counted=values["on_hand"], actor=actor, note=IMPORT_NOTE
+        rows.append(row)
+    if result.errors and not valid_only:
+        raise _Rollback
+    counts = [
+        stock.LevelCount(
+            sku_id=row.values["sku"].pk,
+            warehouse_id=row.values["warehouse"].pk,
+            counted=row.values["on_hand"],
+            safety_stock=row.values["safety_stock"],
+            bin_id=row.values["bin"].pk if row.values["bin"] is not None else None,
+            key=row.line,
         )
-    if bin_ is not None and (level is None or bin_.pk != level.bin_id):
-        stock.assign_bin(sku=sku, warehouse=warehouse, bin=bin_)
+        for row in rows
+    ]
+    try:
+        outcome = stock.count_many(counts, actor=actor, note=IMPORT_NOTE, skip_refused=valid_only)
+    except stock.CountsRefused as refused:
+        outcome = stock.CountOutcome(refused=refused.refused)
+    for line, message in outcome.refused:
+        result.errors.append(RowError(line, "on_hand", message))
+    if outcome.refused and not valid_only:
+        raise _Rollback
+    result.created = len(outcome.created)
+    result.updated = len(outcome.updated)
+    result.unchanged = len(outcome.unchanged)

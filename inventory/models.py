@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django_countries.fields import CountryField
+from django_fsm import FSMField, FSMModelMixin, transition
 from stdnum import ean
 
 from oms_site.money import CURRENCY_CHOICES
@@ -361,3 +362,64 @@ class RoutingSettings(models.Model):
 
     def __str__(self):
         return "Routing settings"
+
+
+class ImportJob(FSMModelMixin, models.Model):
+    """A CSV import the merchant confirmed, run by a Celery worker; the page follows it.
+
+    queued -> running -> done (``result`` says whether it was applied and why not) or
+    failed (the worker crashed; nothing was written).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    token = models.CharField(max_length=64, help_text="The stored upload (csv_io).")
+    kind = models.CharField(max_length=20)
+    filename = models.CharField(max_length=255, blank=True)
+    valid_only = models.BooleanField(default=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    status = FSMField(default=Status.QUEUED, choices=Status.choices, protected=True)
+    phase = models.CharField(max_length=20, blank=True, help_text="checking or writing")
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"import #{self.pk} {self.filename} ({self.status})"
+
+    @transition(field=status, source=Status.QUEUED, target=Status.RUNNING)
+    def start(self):
+        """A worker took the job. (django-fsm sets the state.)"""
+
+    @transition(field=status, source=Status.RUNNING, target=Status.DONE)
+    def finish(self, result: dict):
+        self.result = result
+
+    @transition(field=status, source=[Status.QUEUED, Status.RUNNING], target=Status.FAILED)
+    def fail(self, error: str):
+        self.error = error
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.finished:
+            return 100
+        if not self.rows_total:
+            return 0
+        # Checking is the first half of the work, writing the second.
+        share = self.rows_done / self.rows_total
+        return int(50 * share) + (50 if self.phase == "writing" else 0)

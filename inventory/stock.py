@@ -7,9 +7,9 @@ transaction. The database's check constraints (``0 <= allocated <= on_hand``) ar
 line: even a bug here cannot commit an oversold level.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -107,17 +107,17 @@ def apply_change(
 
 
 def _publish_level(level: StockLevel, *, reason: str) -> None:
+    figures = {
+        "warehouse": level.warehouse.code,
+        "on_hand": level.on_hand,
+        "allocated": level.allocated,
+        "safety_stock": level.safety_stock,
+        "sellable": level.available_after_safety,
+    }
+    # "levels" has the same shape as in the one-per-SKU events of bulk counts.
     webhooks.publish(
         "stock.changed",
-        {
-            "sku": level.sku.code,
-            "warehouse": level.warehouse.code,
-            "on_hand": level.on_hand,
-            "allocated": level.allocated,
-            "safety_stock": level.safety_stock,
-            "sellable": level.available_after_safety,
-            "reason": reason,
-        },
+        {"sku": level.sku.code, **figures, "reason": reason, "levels": [figures]},
     )
 
 
@@ -378,3 +378,227 @@ def assign_bin(*, sku, warehouse, bin) -> StockLevel:  # noqa: A002 (the domain'
     StockLevel.objects.filter(pk=level.pk).update(bin=bin)
     level.bin = bin
     return level
+
+
+# --- Counting many levels at once (CSV stock import) ---------------------------------------
+
+# Levels locked per SELECT ... FOR UPDATE; chunks go in ascending pk order, so the whole
+# set is still locked in one global order (no deadlock with any other locker).
+LOCK_CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class LevelCount:
+    """The counted on-hand of one SKU in one warehouse, and optionally its safety stock and
+    bin (None: keep). ``key`` comes back in the outcome (a CSV import passes the line)."""
+
+    sku_id: int
+    warehouse_id: int
+    counted: int
+    safety_stock: int | None = None
+    bin_id: int | None = None
+    key: object = None
+
+
+@dataclass
+class CountOutcome:
+    created: list = field(default_factory=list)  # keys whose level did not exist before
+    updated: list = field(default_factory=list)
+    unchanged: list = field(default_factory=list)
+    refused: list = field(default_factory=list)  # (key, message): counted below allocated
+    movements: int = 0
+
+
+class CountsRefused(InsufficientStock):
+    """Some counts are below the units allocated there; nothing was written."""
+
+    def __init__(self, refused):
+        self.refused = refused
+        key, message = refused[0]
+        super().__init__(
+            f"{len(refused)} count(s) are below the units allocated to orders; first: {message}",
+            fields={"counted": [message]},
+        )
+
+
+def _lock_pairs(pairs) -> dict[tuple[int, int], StockLevel]:
+    """Create the missing levels of these (sku_id, warehouse_id) pairs, then lock them all
+    in primary-key order, a chunk at a time."""
+    wanted = set(pairs)
+    sku_ids = sorted({sku_id for sku_id, _ in wanted})
+    found = {}
+    for start in range(0, len(sku_ids), LOCK_CHUNK):
+        chunk = sku_ids[start : start + LOCK_CHUNK]
+        for pk, sku_id, warehouse_id in StockLevel.objects.filter(sku_id__in=chunk).values_list(
+            "pk", "sku_id", "warehouse_id"
+        ):
+            if (sku_id, warehouse_id) in wanted:
+                found[(sku_id, warehouse_id)] = pk
+    missing = sorted(wanted - found.keys())
+    if missing:
+        StockLevel.objects.bulk_create(
+            [StockLevel(sku_id=sku_id, warehouse_id=wh_id) for sku_id, wh_id in missing],
+            ignore_conflicts=True,
+            batch_size=LOCK_CHUNK,
+        )
+        for start in range(0, len(missing), LOCK_CHUNK):
+            chunk = missing[start : start + LOCK_CHUNK]
+            for pk, sku_id, warehouse_id in StockLevel.objects.filter(
+                sku_id__in={s for s, _ in chunk}, warehouse_id__in={w for _, w in chunk}
+            ).values_list("pk", "sku_id", "warehouse_id"):
+                if (sku_id, warehouse_id) in wanted:
+                    found[(sku_id, warehouse_id)] = pk
+    pks = sorted(found.values())
+    locked = {}
+    for start in range(0, len(pks), LOCK_CHUNK):
+        for level in (
+            StockLevel.objects.select_for_update(of=("self",))
+            .filter(pk__in=pks[start : start + LOCK_CHUNK])
+            .order_by("pk")
+        ):
+            locked[(level.sku_id, level.warehouse_id)] = level
+    return locked, set(missing)
+
+
+@transaction.atomic
+def count_many(counts, *, actor, note="", skip_refused=False) -> CountOutcome:
+    """Cycle counts of many levels in one go: on-hand becomes what was counted.
+
+    The same rules as ``count``, in bulk: every level locked (in pk order) before any is
+    read, a count below the allocated units refused, one ledger row per changed on-hand
+    (written in batches), safety stock and bin set where given. Listeners get one
+    ``stock.changed`` per SKU whose sellable figures changed (with every changed level of
+    it) and one arrival per warehouse. Refused counts raise ``CountsRefused`` before
+    anything is written, unless ``skip_refused``: then they are left out and returned.
+    """
+    counts = list(counts)
+    for count in counts:
+        if (
+            not isinstance(count.counted, int)
+            or isinstance(count.counted, bool)
+            or count.counted < 0
+        ):
+            raise ValidationFailed(
+                "The counted quantity must be zero or more.", fields={"counted": ["Must be >= 0."]}
+            )
+    pairs = [(c.sku_id, c.warehouse_id) for c in counts]
+    if len(set(pairs)) != len(pairs):
+        raise ValidationFailed(
+            "A SKU is counted twice in the same warehouse.", fields={"counted": ["Repeated."]}
+        )
+    outcome = CountOutcome()
+    if not counts:
+        return outcome
+    levels, created = _lock_pairs(pairs)
+    codes = dict(SKU.objects.filter(pk__in={c.sku_id for c in counts}).values_list("pk", "code"))
+    warehouses = dict(Warehouse.objects.values_list("pk", "code"))
+
+    accepted = []
+    for count in counts:
+        level = levels[(count.sku_id, count.warehouse_id)]
+        if count.counted < level.allocated and count.counted != level.on_hand:
+            outcome.refused.append(
+                (
+                    count.key,
+                    f"Counted {count.counted} {codes[count.sku_id]} at "
+                    f"{warehouses[count.warehouse_id]} but {level.allocated} are allocated "
+                    "to orders.",
+                )
+            )
+        else:
+            accepted.append((count, level))
+    if outcome.refused and not skip_refused:
+        raise CountsRefused(outcome.refused)
+
+    now = timezone.now()
+    updates, movements, announce = [], [], {}
+    changed_by_sku: dict[int, list[StockLevel]] = {}
+    for count, level in accepted:
+        difference = count.counted - level.on_hand
+        safety = count.safety_stock if count.safety_stock is not None else level.safety_stock
+        bin_id = count.bin_id if count.bin_id is not None else level.bin_id
+        if not difference and safety == level.safety_stock and bin_id == level.bin_id:
+            (outcome.created if level_key(level) in created else outcome.unchanged).append(
+                count.key
+            )
+            continue
+        sellable_changed = difference != 0 or safety != level.safety_stock
+        level.on_hand, level.safety_stock, level.bin_id = count.counted, safety, bin_id
+        level.updated_at = now
+        updates.append((level.on_hand, level.safety_stock, level.bin_id, now, level.pk))
+        if difference:
+            movements.append(
+                StockMovement(
+                    sku_id=level.sku_id,
+                    warehouse_id=level.warehouse_id,
+                    on_hand_change=difference,
+                    reason=MovementReason.CYCLE_COUNT,
+                    note=(note or f"counted {count.counted}")[:300],
+                    actor_label=actor.label[:150],
+                    actor_user_id=actor.user_id,
+                )
+            )
+        if difference > 0:
+            announce.setdefault(level.warehouse_id, []).append(level.sku_id)
+        if sellable_changed:
+            changed_by_sku.setdefault(level.sku_id, []).append(level)
+        (outcome.created if level_key(level) in created else outcome.updated).append(count.key)
+
+    _update_levels(updates)
+    StockMovement.objects.bulk_create(movements, batch_size=2000)
+    outcome.movements = len(movements)
+    webhooks.publish_many(
+        "stock.changed",
+        [
+            {
+                "sku": codes[sku_id],
+                "reason": MovementReason.CYCLE_COUNT.value,
+                "levels": [
+                    {
+                        "warehouse": warehouses[level.warehouse_id],
+                        "on_hand": level.on_hand,
+                        "allocated": level.allocated,
+                        "safety_stock": level.safety_stock,
+                        "sellable": level.available_after_safety,
+                    }
+                    for level in sku_levels
+                ],
+            }
+            for sku_id, sku_levels in changed_by_sku.items()
+        ],
+    )
+    for warehouse_id, sku_ids in announce.items():
+        announce_arrival(sku_ids, warehouse_id)
+    return outcome
+
+
+def _update_levels(updates) -> None:
+    """Write (on_hand, safety_stock, bin_id, updated_at, pk) rows of locked levels."""
+    if not updates:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.executemany(
+                "UPDATE inventory_stocklevel SET on_hand = %s, safety_stock = %s, "
+                "bin_id = %s, updated_at = %s WHERE id = %s",
+                updates,
+            )
+            return
+        # One statement per chunk: the new values joined to the rows by id.
+        for start in range(0, len(updates), LOCK_CHUNK):
+            chunk = updates[start : start + LOCK_CHUNK]
+            values = ", ".join(
+                ["(%s::integer, %s::integer, %s::bigint, %s::timestamptz, %s::bigint)"] * len(chunk)
+            )
+            cursor.execute(
+                "UPDATE inventory_stocklevel AS level SET on_hand = new.on_hand, "
+                "safety_stock = new.safety_stock, bin_id = new.bin_id, "
+                "updated_at = new.updated_at "
+                f"FROM (VALUES {values}) AS new (on_hand, safety_stock, bin_id, updated_at, id) "
+                "WHERE level.id = new.id",
+                [value for row in chunk for value in row],
+            )
+
+
+def level_key(level: StockLevel) -> tuple[int, int]:
+    return (level.sku_id, level.warehouse_id)

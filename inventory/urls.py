@@ -23,4 +23,5 @@ urlpatterns = [
     path("export/stock.csv", views.export_stock, name="export_stock"),
     path("import/", views.import_upload, name="import"),
     path("import/apply/", views.import_apply, name="import_apply"),
+    path("import/jobs/<int:pk>/", views.import_job, name="import_job"),
 ]

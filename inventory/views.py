@@ -20,7 +20,7 @@ from oms_site.errors import DomainError
 from oms_site.pages import capability_required, report_domain_error
 from oms_site.roles import Capability
 
-from . import csv_io, selectors, services, stock
+from . import csv_io, import_jobs, selectors, services, stock
 from .access import check_warehouse_access
 from .forms import (
     RULE_DESCRIPTIONS,
@@ -38,7 +38,7 @@ from .forms import (
     TransferForm,
     WarehouseForm,
 )
-from .models import RoutingRule, RoutingSettings, Supplier, Warehouse
+from .models import ImportJob, RoutingRule, RoutingSettings, Supplier, Warehouse
 
 GET_POST = ["GET", "POST"]
 # Uploads waiting for their second step, per session: token -> {"kind", "name"}.
@@ -487,7 +487,7 @@ def import_upload(request):
 @capability_required(Capability.CATALOG_MANAGE)
 @require_POST
 def import_apply(request):
-    """Step 2: apply the previewed file in one transaction."""
+    """Step 2: queue the previewed file; a Celery worker imports it in one transaction."""
     form = ImportApplyForm(request.POST)
     pending = request.session.get(PENDING_IMPORTS, {})
     token = form.cleaned_data["token"] if form.is_valid() else None
@@ -498,21 +498,35 @@ def import_apply(request):
         )
         return redirect("inventory:import")
     info = pending[token]
-    result = csv_io.apply_import(
-        content,
+    job = import_jobs.queue_import(
+        token=token,
         kind=info["kind"],
+        filename=info["name"],
         user=request.user,
         valid_only=form.cleaned_data["mode"] == "valid_only",
     )
-    context = {"section": "import", "result": result, "filename": info["name"]}
-    if result.applied:
-        _forget_upload(request, token)
-        messages.success(
-            request,
-            f"Imported {info['name']}: {result.created} created, {result.updated} updated, "
-            f"{result.unchanged} unchanged"
-            + (f", {len(result.skipped_lines)} rows skipped." if result.errors else "."),
-        )
-    else:
-        context["apply_form"] = ImportApplyForm(initial={"token": token, "mode": "valid_only"})
+    return redirect("inventory:import_job", pk=job.pk)
+
+
+@capability_required(Capability.CATALOG_MANAGE)
+@require_GET
+def import_job(request, pk):
+    """Step 3: the import's progress, then its result (the page refreshes until done)."""
+    job = get_object_or_404(ImportJob, pk=pk, user=request.user)
+    context = {"section": "import", "job": job, "filename": job.filename}
+    if job.status == ImportJob.Status.DONE:
+        result = import_jobs.result_from_dict(job.result)
+        context["result"] = result
+        if result.applied:
+            _forget_upload(request, job.token)
+            messages.success(
+                request,
+                f"Imported {job.filename}: {result.created} created, {result.updated} updated, "
+                f"{result.unchanged} unchanged"
+                + (f", {len(result.skipped_lines)} rows skipped." if result.errors else "."),
+            )
+        elif job.token in request.session.get(PENDING_IMPORTS, {}):
+            context["apply_form"] = ImportApplyForm(
+                initial={"token": job.token, "mode": "valid_only"}
+            )
     return render(request, "inventory/import.html", context)

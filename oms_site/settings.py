@@ -240,6 +240,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "oms_site.tasks.deliver_webhook": {"queue": "webhooks"},
+    "oms_site.tasks.deliver_webhooks": {"queue": "webhooks"},
     "oms_site.tasks.dispatch_due_webhooks": {"queue": "webhooks"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

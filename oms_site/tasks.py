@@ -16,6 +16,14 @@ def deliver_webhook(delivery_id: int) -> None:
         deliver_webhook.apply_async((delivery_id,), countdown=countdown)
 
 
+@shared_task(name="oms_site.tasks.deliver_webhooks")
+def deliver_webhooks(delivery_ids: list[int]) -> None:
+    """``deliver_webhook`` for a batch (bulk changes publish thousands of events at once:
+    one message per batch instead of one per delivery). Idempotent like it."""
+    for delivery_id in delivery_ids:
+        deliver_webhook(delivery_id)
+
+
 @shared_task(name="oms_site.tasks.dispatch_due_webhooks")
 def dispatch_due_webhooks() -> int:
     """Beat's safety net: re-send deliveries that are due (lost messages, broker outages)."""

@@ -61,6 +61,8 @@ BASE_BACKOFF_SECONDS = 30
 # the connect + read timeouts, so a slow receiver is not sent the same attempt twice.
 CLAIM_SECONDS = 600
 MAX_BACKOFF_SECONDS = 6 * 3600
+# Deliveries per task message when a bulk change publishes many events at once.
+BATCH_SIZE = 100
 
 
 def _is_internal(address: str) -> bool:
@@ -186,6 +188,39 @@ def publish(event_type: str, payload: dict, *, subject: str | None = None) -> Ou
         ids = [d.pk for d in deliveries]
         transaction.on_commit(lambda: _enqueue(ids))
     return event
+
+
+def publish_many(event_type: str, payloads: list[dict]) -> int:
+    """``publish`` for many events of one type: one INSERT of events, one of deliveries."""
+    if not payloads:
+        return 0
+    events = OutboxEvent.objects.bulk_create(
+        [OutboxEvent(event_type=event_type, payload=payload) for payload in payloads],
+        batch_size=2000,
+    )
+    now = timezone.now()
+    subscriptions = [sub for sub in _active_subscriptions.get() if sub.wants(event_type)]
+    deliveries = [
+        WebhookDelivery(subscription_id=sub.pk, event=event, next_attempt_at=now)
+        for event in events
+        for sub in subscriptions
+    ]
+    if deliveries:
+        WebhookDelivery.objects.bulk_create(deliveries, batch_size=2000)
+        ids = [d.pk for d in deliveries]
+        transaction.on_commit(lambda: _enqueue_batches(ids))
+    return len(events)
+
+
+def _enqueue_batches(delivery_ids, size=BATCH_SIZE):
+    from .tasks import deliver_webhooks
+
+    for start in range(0, len(delivery_ids), size):
+        batch = delivery_ids[start : start + size]
+        try:
+            deliver_webhooks.delay(batch)
+        except Exception:  # broker down: beat's dispatch_due_webhooks picks them up later
+            logger.exception("could not enqueue %s webhook deliveries", len(batch))
 
 
 def _enqueue(delivery_ids):

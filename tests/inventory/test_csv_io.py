@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, TestCase
 from django.urls import reverse
 
 from inventory import csv_io, services
@@ -63,8 +63,14 @@ def upload(client, content: bytes, kind="auto", name="upload.csv"):
 
 
 def apply(client, preview, mode="all"):
+    """Confirm the import; the queued job runs (eager Celery, after commit); return the
+    job page, which shows the result."""
     token = preview.context["apply_form"].initial["token"]
-    return client.post(reverse("inventory:import_apply"), {"token": token, "mode": mode})
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(reverse("inventory:import_apply"), {"token": token, "mode": mode})
+    if response.status_code == 302 and "/import/jobs/" in response["Location"]:
+        return client.get(response["Location"])
+    return response
 
 
 def located(errors) -> set:

@@ -165,6 +165,9 @@ def test_on_hand_changes_publish_stock_events(warehouse, sku, system_actor):
         "safety_stock": 0,
         "sellable": 4,
         "reason": "receipt",
+        "levels": [
+            {"warehouse": "ber", "on_hand": 4, "allocated": 0, "safety_stock": 0, "sellable": 4}
+        ],
     }
 
 
