@@ -13,7 +13,7 @@ piled up), which keeps the read a sum over a few thousand rows at 1M or 10M orde
 ``rebuild()`` recounts from the orders table (for a database whose triggers were off).
 """
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count
 
 from ..models import Order, OrderStatus, OrderStatusCount, OrderStatusDelta
@@ -94,22 +94,24 @@ def compact() -> int:
         return len(deltas)
 
 
-@transaction.atomic
-def rebuild() -> dict[str, int]:
+def rebuild(*, using="default") -> dict[str, int]:
     """Count the orders table again and start the counters from that.
 
     Writers of orders wait while it runs (the table is locked in SHARE mode on
     PostgreSQL), so no change can slip between the count and the reset.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("LOCK TABLE orders_order IN SHARE MODE")
-    OrderStatusDelta.objects.all().delete()
-    OrderStatusCount.objects.all().delete()
-    counted = dict(Order.objects.order_by().values_list("status").annotate(n=Count("pk")))
-    OrderStatusCount.objects.bulk_create(
-        [OrderStatusCount(status=status, count=n) for status, n in counted.items()]
-    )
+    with transaction.atomic(using=using):
+        if connections[using].vendor == "postgresql":
+            with connections[using].cursor() as cursor:
+                cursor.execute("LOCK TABLE orders_order IN SHARE MODE")
+        OrderStatusDelta.objects.using(using).all().delete()
+        OrderStatusCount.objects.using(using).all().delete()
+        counted = dict(
+            Order.objects.using(using).order_by().values_list("status").annotate(n=Count("pk"))
+        )
+        OrderStatusCount.objects.using(using).bulk_create(
+            [OrderStatusCount(status=status, count=n) for status, n in counted.items()]
+        )
     return counted
 
 
