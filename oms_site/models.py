@@ -151,6 +151,10 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-id"]
         verbose_name_plural = "webhook deliveries"
+        # The home page counts failed deliveries without reading the whole history.
+        indexes = [
+            models.Index(fields=["id"], condition=models.Q(status="failed"), name="webhook_failed")
+        ]
 
     def __str__(self):
         return f"delivery #{self.pk} ({self.status})"

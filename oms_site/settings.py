@@ -143,7 +143,7 @@ WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "orders:list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -256,6 +256,11 @@ CELERY_BEAT_SCHEDULE = {
     "compact-order-status-counts": {
         "task": "orders.tasks.compact_status_counts",
         "schedule": 10.0,
+    },
+    "resume-bulk-jobs": {"task": "orders.tasks.resume_bulk_jobs", "schedule": 60.0},
+    "reconcile-sales-rollup": {
+        "task": "orders.tasks.reconcile_sales_rollup",
+        "schedule": 3600.0,
     },
 }
 

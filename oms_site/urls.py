@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from . import i18n, views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="orders:list", permanent=False), name="home"),
+    # The home page, customers and the order list's tools are the orders app's pages.
+    path("", include("orders.dashboard_urls")),
     path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("language/", i18n.set_language, name="set_language"),

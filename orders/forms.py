@@ -28,10 +28,11 @@ class OrderFilterForm(forms.Form):
         ),
     )
     status = forms.ChoiceField(
-        choices=[("", _("Any status")), *OrderStatus.choices], required=False
+        label=_("Status"), choices=[("", _("Any status")), *OrderStatus.choices], required=False
     )
     channel = forms.ModelChoiceField(
         queryset=SalesChannel.objects.only("code", "name").order_by("name"),
+        label=_("Channel"),
         to_field_name="code",
         required=False,
         empty_label=_("Any channel"),
@@ -40,12 +41,31 @@ class OrderFilterForm(forms.Form):
     created_to = forms.DateField(label=_("Created to"), required=False, widget=DateInput)
     warehouse = forms.ModelChoiceField(
         queryset=Warehouse.objects.only("code", "name").order_by("rank", "code"),
+        label=_("Warehouse"),
         to_field_name="code",
         required=False,
         empty_label=_("Any warehouse"),
         help_text=_("Orders with units allocated there."),
     )
     mine = forms.BooleanField(label=_("My warehouses"), required=False)
+    tag = forms.CharField(label=_("Tag"), required=False, max_length=40)
+    late = forms.BooleanField(label=_("Late to ship"), required=False)
+    customer = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("newest", _("Newest first")),
+            ("oldest", _("Oldest first")),
+            ("total_desc", _("Total, highest first")),
+            ("total_asc", _("Total, lowest first")),
+            ("status", _("Status")),
+            ("country", _("Ship-to country")),
+            ("email", _("Customer e-mail")),
+        ],
+    )
+    # Not filters: how the list is shown (kept in saved views with the filters).
+    NOT_FILTERS = ("sort", "cols")
 
     def __init__(self, *args, warehouse_limited=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,11 +76,33 @@ class OrderFilterForm(forms.Form):
     def filters(self) -> dict:
         """The valid filters (an invalid one is shown as an error and ignored)."""
         self.is_valid()
-        return {key: value for key, value in self.cleaned_data.items() if value not in ("", None)}
+        return {
+            key: value
+            for key, value in self.cleaned_data.items()
+            if value not in ("", None, False) and key not in self.NOT_FILTERS
+        }
+
+    def chosen_sort(self) -> str:
+        self.is_valid()
+        return self.cleaned_data.get("sort") or "newest"
 
     def has_more_filters(self) -> bool:
         """Any filter beyond the search box is set (the fold opens to show it)."""
-        return any(self.data.get(name) for name in self.fields if name not in ("q",))
+        return any(
+            self.data.get(name) for name in self.fields if name not in ("q", "sort", "customer")
+        )
+
+
+def list_filters_for(user, params) -> tuple[OrderFilterForm, dict]:
+    """The order list's filter form and its valid filters for ``user``, as every list tool
+    reads them (the list, its counts, saved views, export and bulk jobs)."""
+    from . import access
+
+    form = OrderFilterForm(params, warehouse_limited=access.is_warehouse_limited(user))
+    filters = form.filters()
+    if filters.pop("mine", False):
+        filters["warehouse_ids"] = access.user_warehouse_ids(user)
+    return form, filters
 
 
 # --- actions on one order -----------------------------------------------------------------
@@ -76,6 +118,10 @@ class CancelForm(forms.Form):
 
 class NoteForm(forms.Form):
     text = forms.CharField(required=False, max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TagsForm(forms.Form):
+    tags = forms.CharField(label=_("Tags"), required=False, max_length=900)
 
 
 class ShipForm(forms.Form):
@@ -253,3 +299,44 @@ def attach_domain_errors(form, line_forms, error: ValidationFailed) -> list[str]
     if not error.fields:
         leftovers.append(error.message)
     return leftovers
+
+
+# --- customers --------------------------------------------------------------------------------
+
+
+class CustomerFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("E-mail, name or phone")}),
+    )
+    blocked = forms.BooleanField(label=_("Blocked only"), required=False)
+
+
+class CustomerNotesForm(forms.Form):
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class CustomerMergeForm(forms.Form):
+    merge = forms.ModelChoiceField(
+        label=_("Merge this customer into the one on this page"),
+        queryset=None,
+        empty_label=None,
+    )
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import Customer
+
+        self.fields["merge"].queryset = Customer.objects.filter(
+            pk__in=[c.pk for c in candidates]
+        ).select_related("channel")
+        self.fields["merge"].label_from_instance = lambda c: (
+            f"#{c.pk} {c.name or c.email} · {c.channel.name if c.channel else '—'}"
+        )

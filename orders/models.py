@@ -51,17 +51,46 @@ class SalesChannel(models.Model):
 
 
 class Customer(models.Model):
-    email = models.EmailField(unique=True)
-    name = models.CharField(max_length=200, blank=True)
-    phone = models.CharField(max_length=40, blank=True)
-    blocked = models.BooleanField(
-        default=False, help_text="Orders from blocked customers are held."
+    """A buyer. Placing an order finds the customer by e-mail (preferring one from the
+    order's channel); an integration may keep its own customer per channel, and the
+    dashboard merges two customers with the same e-mail into one (``merged_into``)."""
+
+    email = models.EmailField(_("e-mail"))
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    channel = models.ForeignKey(
+        SalesChannel,
+        verbose_name=_("channel"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
+        help_text=_("Where the customer first came from."),
     )
-    notes = models.TextField(blank=True)
+    blocked = models.BooleanField(
+        _("blocked"), default=False, help_text=_("Orders from blocked customers are held.")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_customers",
+        help_text=_("The customer this one was merged into: its orders are there now."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(fields=["email", "channel"], name="customer_email_per_channel"),
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=Q(channel__isnull=True),
+                name="customer_email_unique_without_channel",
+            ),
+        ]
 
     def __str__(self):
         return self.name or self.email
@@ -233,7 +262,23 @@ class Order(FSMModelMixin, models.Model):
                 condition=Q(grand_total__gte=0), name="order_total_not_negative"
             ),
         ]
-        indexes = [models.Index(fields=["status", "-id"]), models.Index(fields=["channel", "-id"])]
+        indexes = [
+            models.Index(fields=["status", "-id"]),
+            models.Index(fields=["channel", "-id"]),
+            # The dashboard's search and sorts at millions of orders (see orders.selectors):
+            # e-mail (exact, prefix and sort), external id alone, totals, and late orders.
+            models.Index(
+                fields=["email", "id"], name="order_email_id", opclasses=["varchar_pattern_ops", ""]
+            ),
+            models.Index(fields=["external_id"], name="order_external_id"),
+            models.Index(fields=["grand_total", "id"], name="order_total_id"),
+            models.Index(fields=["ship_to_country", "id"], name="order_country_id"),
+            models.Index(
+                fields=["placed_at"],
+                name="order_waiting_to_ship",
+                condition=Q(status__in=["allocated", "partially_shipped"]),
+            ),
+        ]
 
     def __str__(self):
         return self.number or f"draft #{self.pk}"
@@ -390,6 +435,8 @@ class OrderLine(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # Orders with a SKU, newest first (the dashboard's search by SKU).
+        indexes = [models.Index(fields=["sku", "-order"], name="line_sku_order")]
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="line_price_not_negative"),
@@ -565,3 +612,7 @@ class OrderStatusDelta(models.Model):
 
     def __str__(self):
         return f"{self.status} {self.delta:+d}"
+
+
+# The dashboard's data (sales rollup, saved views, bulk jobs) lives in its own module.
+from .dashboard_models import BulkJob, BulkJobItem, HourlySales, SavedView  # noqa: E402, F401

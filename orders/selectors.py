@@ -5,15 +5,30 @@ cut by primary key (newest first), never by OFFSET: page 1,000 costs what page 1
 an order placed while someone pages does not shift the rows under them.
 """
 
+import json
+import re
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import InvalidOperation
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
 
+from inventory.models import SKU
 from oms_site.dates import start_of_day
 
 from . import access
-from .models import Allocation, Order, OrderEvent, OrderLine, OrderStatus, SalesChannel
+from .models import (
+    Allocation,
+    Customer,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    SalesChannel,
+)
 from .services import status_counts as order_status_counts
 
 PAGE_SIZE = 50
@@ -53,71 +68,196 @@ def _filtered(filters: dict, *, with_status: bool = True):
         orders = orders.filter(
             created_at__lt=start_of_day(filters["created_to"] + timedelta(days=1))
         )
+    if filters.get("customer"):
+        orders = orders.filter(customer_id=filters["customer"])
+    if filters.get("tag"):
+        orders = with_tag(orders, filters["tag"])
+    if filters.get("late"):
+        from .home import ship_by_cutoff
+
+        orders = orders.filter(
+            status__in=[OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_SHIPPED],
+            placed_at__lt=ship_by_cutoff(timezone.now()),
+        )
     text = (filters.get("q") or "").strip()
     if text:
-        # EXISTS instead of a join keeps one row per order without DISTINCT.
-        has_sku = Exists(OrderLine.objects.filter(order=OuterRef("pk"), sku_code__icontains=text))
-        orders = orders.filter(
-            Q(number__icontains=text)
-            | Q(external_id__icontains=text)
-            | Q(email__icontains=text)
-            | Q(customer__email__icontains=text)
-            | Q(customer_name__icontains=text)
-            | has_sku
-        )
+        orders = orders.filter(search_condition(text))
     return orders
 
 
-def order_list(*, filters: dict, after=None, before=None, limit=PAGE_SIZE) -> OrderPage:
-    """One page of orders, newest first, in one query whatever the page size.
+_ORDER_NUMBER = re.compile(r"(?i)(SO-?)?(\d{1,12})")
 
-    ``after=<id>`` gives the orders older than that id, ``before=<id>`` the ones newer.
+
+def with_tag(orders, tag: str):
+    """Orders carrying ``tag`` (JSON containment on PostgreSQL, with a GIN index; a text
+    match on SQLite, which has no JSON containment)."""
+    if connection.vendor == "postgresql":
+        return orders.filter(tags__contains=[tag])
+    return orders.filter(tags__icontains=json.dumps(tag))
+
+
+def search_condition(text: str) -> Q:
+    """What the search box finds, built from cheap probes so that it stays fast at
+    millions of orders: each kind of key is looked up on its own index and only the kinds
+    that match become the condition (an OR over unindexed columns would read every order).
+
+    - an order number (SO-0001234, or its digits with the prefix);
+    - an e-mail or its beginning (anything with "@"): the order's e-mail;
+    - an external id (exact), a SKU code (or its beginning), a postal code (exact);
+    - a customer's name or phone (the customers table), and the name on the shipping
+      address.
     """
+    conditions = Q(pk__in=[])
+    number = _ORDER_NUMBER.fullmatch(text)
+    if number and (number.group(1) or len(text) >= 4):
+        conditions |= Q(number=f"SO-{int(number.group(2)):07d}")
+    if "@" in text:
+        return conditions | Q(email__startswith=text.lower())
+    if Order.objects.filter(external_id=text).exists():
+        conditions |= Q(external_id=text)
+    sku_ids = list(SKU.objects.filter(code__istartswith=text).values_list("pk", flat=True)[:50])
+    if sku_ids:
+        conditions |= Q(pk__in=OrderLine.objects.filter(sku_id__in=sku_ids).values("order_id"))
+    if Order.objects.filter(shipping_address__postal_code=text).exists():
+        conditions |= Q(shipping_address__postal_code=text)
+    customers = list(
+        Customer.objects.filter(
+            Q(name__icontains=text) | Q(phone__icontains=text) | Q(email__istartswith=text)
+        ).values_list("pk", flat=True)[:500]
+    )
+    if customers:
+        conditions |= Q(customer_id__in=customers)
+    if len(text) >= 3 and not customers and not sku_ids:
+        # Nothing indexed matched: names and streets on the shipping address (a slower
+        # scan, only for text that is no key at all).
+        conditions |= (
+            Q(customer_name__icontains=text)
+            | Q(shipping_address__name__icontains=text)
+            | Q(shipping_address__line1__icontains=text)
+        )
+    return conditions
+
+
+# Sorts of the list: key -> (field, descending). Every sort is keyset-paged on
+# (field, id), so a page deep in the list costs what the first one costs.
+SORTS = {
+    "newest": ("pk", True),
+    "oldest": ("pk", False),
+    "total_desc": ("grand_total", True),
+    "total_asc": ("grand_total", False),
+    "status": ("status", False),
+    "country": ("ship_to_country", False),
+    "email": ("email", False),
+}
+DEFAULT_SORT = "newest"
+
+
+def _cursor_value(field: str, raw: str):
+    return Order._meta.get_field("id" if field == "pk" else field).to_python(raw)
+
+
+def _parse_cursor(field: str, cursor):
+    """A cursor is the id alone (sorted by id) or "value~id"; None when garbled."""
+    if cursor in (None, ""):
+        return None
+    try:
+        if field == "pk":
+            value = int(cursor)
+            return (value, value) if value > 0 else None
+        raw_value, _, raw_id = str(cursor).rpartition("~")
+        return (_cursor_value(field, raw_value), int(raw_id))
+    except (ValueError, TypeError, ValidationError, InvalidOperation):
+        return None
+
+
+def _make_cursor(field: str, order) -> int | str:
+    if field == "pk":
+        return order.pk
+    return f"{getattr(order, field)}~{order.pk}"
+
+
+def _beyond(field: str, cursor, descending: bool) -> Q:
+    value, pk = cursor
+    if field == "pk":
+        return Q(pk__lt=pk) if descending else Q(pk__gt=pk)
+    op = "lt" if descending else "gt"
+    return Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk})
+
+
+def order_list(
+    *, filters: dict, after=None, before=None, limit=PAGE_SIZE, sort=DEFAULT_SORT
+) -> OrderPage:
+    """One page of orders in the chosen sort (newest first by default), in one query
+    whatever the page size. ``after`` gives the next page, ``before`` the previous one
+    (cursors from the page before: an id, or "value~id" for other sorts)."""
+    field, descending = SORTS.get(sort, SORTS[DEFAULT_SORT])
     orders = (
         _filtered(filters)
         .select_related("channel", "customer")
         .defer("routing_decision", "billing_address", "notes")
     )
+    forward = ["-" + field, "-pk"] if descending else [field, "pk"]
+    backward = [field, "pk"] if descending else ["-" + field, "-pk"]
+    if field == "pk":
+        forward, backward = forward[1:], backward[1:]
+    after, before = _parse_cursor(field, after), _parse_cursor(field, before)
     if before is not None:
-        rows = list(orders.filter(pk__gt=before).order_by("pk")[: limit + 1])
+        rows = list(
+            orders.filter(_beyond(field, before, not descending)).order_by(*backward)[: limit + 1]
+        )
         has_newer = len(rows) > limit
         rows = rows[:limit][::-1]
         has_older = True
     else:
         if after is not None:
-            orders = orders.filter(pk__lt=after)
-        rows = list(orders.order_by("-pk")[: limit + 1])
+            orders = orders.filter(_beyond(field, after, descending))
+        rows = list(orders.order_by(*forward)[: limit + 1])
         has_older = len(rows) > limit
         rows = rows[:limit]
         has_newer = after is not None
     return OrderPage(
         orders=rows,
-        newer_cursor=rows[0].pk if rows and has_newer else None,
-        older_cursor=rows[-1].pk if rows and has_older else None,
+        newer_cursor=_make_cursor(field, rows[0]) if rows and has_newer else None,
+        older_cursor=_make_cursor(field, rows[-1]) if rows and has_older else None,
         paged=after is not None or before is not None,
     )
 
 
-def status_counts(*, filters: dict) -> dict[str, int]:
-    """Orders per status under every filter but the status itself.
+# Filtered counts read at most this many of the newest matching orders: exact below it,
+# "at least" above it, so a broad filter on millions of orders stays one bounded query.
+FILTERED_COUNT_CAP = 10_000
 
-    Without filters these are the exact counters (``services.status_counts``: no table
-    count, whatever the size of the history); with filters, one aggregate query over the
-    filtered rows.
+
+class StatusCounts(dict):
+    """Orders per status; ``capped`` when a filtered count stopped at the cap (the numbers
+    are then lower bounds, shown as "10,000+")."""
+
+    capped = False
+
+
+def status_counts(*, filters: dict) -> StatusCounts:
+    """Orders per status under every filter but the status itself: one aggregate query.
+
+    Without filters that query counts the whole table (a scan that grows with history),
+    so those counts are cached for a few seconds. Filtered counts are fresh and bounded:
+    they count the newest ``FILTERED_COUNT_CAP`` + 1 matching orders at most.
     """
-    filtered = "warehouse_ids" in filters or any(
-        value for key, value in filters.items() if key != "status"
+    unfiltered = not any(
+        value for key, value in filters.items() if key != "status" and not key.startswith("_")
     )
-    if not filtered:
-        return order_status_counts.current()
+    counts = StatusCounts(dict.fromkeys(OrderStatus.values, 0))
+    if unfiltered and "warehouse_ids" not in filters:
+        # The exact counters (services.status_counts): no table count at any size.
+        counts.update(order_status_counts.current())
+        return counts
+    newest = (
+        _filtered(filters, with_status=False).order_by("-pk").values("pk")[: FILTERED_COUNT_CAP + 1]
+    )
     rows = (
-        _filtered(filters, with_status=False)
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("pk"))
+        Order.objects.filter(pk__in=newest).order_by().values_list("status").annotate(n=Count("pk"))
     )
-    counts = dict.fromkeys(OrderStatus.values, 0)
     counts.update(dict(rows))
+    counts.capped = sum(counts.values()) > FILTERED_COUNT_CAP
     return counts
 
 

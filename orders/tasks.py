@@ -19,3 +19,33 @@ def compact_status_counts() -> int:
     from .services import status_counts
 
     return status_counts.compact()
+
+
+@shared_task(name="orders.tasks.reconcile_sales_rollup")
+def reconcile_sales_rollup(days: int = 3) -> int:
+    """Recompute the home page's sales rollup of the last closed days from the orders (a
+    rate added for a past day, an order changed outside the services). Idempotent: the
+    result depends only on the orders."""
+    from .services.reporting import rebuild_recent_sales
+
+    return rebuild_recent_sales(days=days)
+
+
+@shared_task(name="orders.tasks.run_bulk_job")
+def run_bulk_job(job_id: int) -> str:
+    """Run a bulk job's pending orders. Idempotent: each order is claimed, acted on and
+    marked in one transaction, so a second run only does what the first left."""
+    from .services.bulk_jobs import run_bulk_job as run
+
+    return run(job_id)
+
+
+@shared_task(name="orders.tasks.resume_bulk_jobs")
+def resume_bulk_jobs() -> int:
+    """Queue again the bulk jobs that stopped making progress (lost message, dead worker)."""
+    from .services.bulk_jobs import stalled_jobs
+
+    ids = list(stalled_jobs())
+    for job_id in ids:
+        run_bulk_job.delay(job_id)
+    return len(ids)

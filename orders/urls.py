@@ -2,13 +2,19 @@
 
 from django.urls import path
 
-from . import views
+from . import list_views, views
 
 app_name = "orders"
 
 urlpatterns = [
     path("", views.order_list, name="list"),
     path("new/", views.order_create, name="create"),
+    path("export/", list_views.order_export, name="export"),
+    path("views/", list_views.view_save, name="view_save"),
+    path("views/<int:pk>/delete/", list_views.view_delete, name="view_delete"),
+    path("bulk/", list_views.bulk_start, name="bulk_start"),
+    path("bulk/<int:pk>/", list_views.bulk_job, name="bulk_job"),
+    path("bulk/<int:pk>/status/", list_views.bulk_job_status, name="bulk_job_status"),
     path("<str:number>/", views.order_detail, name="detail"),
     path("<str:number>/hold/", views.order_hold, name="hold"),
     path("<str:number>/release/", views.order_release, name="release"),
@@ -18,4 +24,5 @@ urlpatterns = [
     path("<str:number>/deliver/", views.order_deliver, name="deliver"),
     path("<str:number>/submit/", views.order_submit, name="submit"),
     path("<str:number>/note/", views.order_note, name="note"),
+    path("<str:number>/tags/", views.order_tags, name="tags"),
 ]

@@ -17,11 +17,11 @@ from inventory.routing import describe_rule
 from oms_site.actors import Actor
 from oms_site.errors import DomainError, ValidationFailed
 from oms_site.money import format_money
-from oms_site.pages import capability_required, positive_int_param, report_domain_error
-from oms_site.roles import Capability
+from oms_site.pages import capability_required, report_domain_error
+from oms_site.roles import Capability, user_can
 
-from . import access, selectors, services
 from . import actions as order_actions
+from . import list_tools, selectors, services
 from .forms import (
     VISIBLE_LINES,
     CancelForm,
@@ -32,10 +32,13 @@ from .forms import (
     OrderForm,
     RerouteForm,
     ShipForm,
+    TagsForm,
     attach_domain_errors,
+    list_filters_for,
 )
 from .models import Order, OrderStatus
 from .services import pricing
+from .services import tags as tag_services
 
 STATUS_LABELS = dict(OrderStatus.choices)
 
@@ -51,21 +54,70 @@ def _query(params, **changes) -> str:
     return f"?{encoded}" if encoded else "?"
 
 
+# Optional columns of the list (the order number and status are always shown).
+COLUMNS = [
+    ("channel", gettext_lazy("Channel")),
+    ("customer", gettext_lazy("Customer")),
+    ("ship_to", gettext_lazy("Ship to")),
+    ("total", gettext_lazy("Total")),
+    ("created", gettext_lazy("Created")),
+    ("payment", gettext_lazy("Payment")),
+    ("tags", gettext_lazy("Tags")),
+]
+DEFAULT_COLUMNS = ["channel", "customer", "ship_to", "total", "created"]
+# Column -> (sort when clicked, sort when clicked again); None: not sortable.
+SORTABLE = {
+    "number": ("newest", "oldest"),
+    "status": ("status", "status"),
+    "customer": ("email", "email"),
+    "ship_to": ("country", "country"),
+    "total": ("total_desc", "total_asc"),
+}
+
+
+def chosen_columns(params) -> list[str]:
+    known = [key for key, _label in COLUMNS]
+    # The filter form's tick boxes (col=...), else the list's own setting (cols=a,b).
+    chosen = params.getlist("col") or (params.get("cols") or "").split(",")
+    wanted = [c for c in known if c in chosen]
+    return wanted or list(DEFAULT_COLUMNS)
+
+
+def list_filters(request) -> tuple[OrderFilterForm, dict]:
+    """The order list's filter form and its valid filters, as every list tool reads them
+    (the list, its counts, saved views, export and bulk actions)."""
+    return list_filters_for(request.user, request.GET)
+
+
+def _header(request, key, label, sort):
+    if key not in SORTABLE:
+        return {"key": key, "label": label}
+    first, second = SORTABLE[key]
+    active = sort in (first, second)
+    target = second if sort == first and first != second else first
+    direction = None
+    if active:
+        direction = "descending" if sort in ("newest", "total_desc") else "ascending"
+    return {
+        "key": key,
+        "label": label,
+        "url": _query(request.GET, sort=None if target == "newest" else target),
+        "sort": direction,
+    }
+
+
 @capability_required(Capability.ORDER_VIEW)
 @require_GET
 def order_list(request):
-    form = OrderFilterForm(request.GET, warehouse_limited=access.is_warehouse_limited(request.user))
-    filters = form.filters()
-    if filters.pop("mine", False):
-        filters["warehouse_ids"] = access.user_warehouse_ids(request.user)
+    form, filters = list_filters(request)
+    sort = form.chosen_sort()
     page = selectors.order_list(
         filters=filters,
-        after=positive_int_param(request, "after"),
-        before=positive_int_param(request, "before"),
+        after=request.GET.get("after") or None,
+        before=request.GET.get("before") or None,
+        sort=sort,
     )
     counts = selectors.status_counts(filters=filters)
-    for order in page.orders:
-        order.grand_total_display = format_money(order.grand_total, order.currency)
     status = filters.get("status", "")
     status_links = [
         {
@@ -84,6 +136,14 @@ def order_list(request):
         }
         for value, label in OrderStatus.choices
     ]
+    columns = chosen_columns(request.GET)
+    labels = dict(COLUMNS)
+    headers = [
+        _header(request, "number", _("Order"), sort),
+        _header(request, "status", _("Status"), sort),
+    ]
+    headers += [_header(request, key, labels[key], sort) for key in columns]
+    query = _query(request.GET)[1:]
     return render(
         request,
         "orders/order_list.html",
@@ -91,6 +151,15 @@ def order_list(request):
             "form": form,
             "page": page,
             "status_links": status_links,
+            "counts_capped": counts.capped,
+            "by_time": sort == "newest",
+            "total_count": sum(counts.values()),
+            "columns": columns,
+            "all_columns": COLUMNS,
+            "headers": headers,
+            "query": query,
+            "saved_views": list_tools.visible_views(request.user),
+            "bulk_actions": list_tools.bulk_actions_for(request.user),
             "newer_url": _query(request.GET, before=page.newer_cursor)
             if page.newer_cursor
             else None,
@@ -98,6 +167,8 @@ def order_list(request):
             if page.older_cursor
             else None,
             "first_url": _query(request.GET),
+            "can_export": user_can(request.user, Capability.ORDER_EXPORT),
+            "warehouses": Warehouse.objects.filter(active=True).order_by("rank", "code"),
         },
     )
 
@@ -234,6 +305,20 @@ def order_note(request, number):
         NoteForm,
         lambda order, actor, data: services.add_note(order, text=data["text"], actor=actor),
         gettext_lazy("Note added to %(number)s."),
+    )
+
+
+@capability_required(Capability.ORDER_MANAGE)
+@require_POST
+def order_tags(request, number):
+    return _act(
+        request,
+        number,
+        TagsForm,
+        lambda order, actor, data: tag_services.set_tags(
+            order, tags=tag_services.clean_tags(data["tags"]), actor=actor
+        ),
+        gettext_lazy("Tags of %(number)s are saved."),
     )
 
 

@@ -8,6 +8,7 @@ from oms_site.actors import Actor
 from oms_site.errors import ValidationFailed
 
 from ..models import Order, OrderEvent
+from . import reporting
 from .allocation import allocate_order, release_allocations
 from .events import ensure_allowed, lock_order, record_event, run_transition
 
@@ -59,7 +60,9 @@ def cancel_order(order, *, actor: Actor, reason: str = "") -> Order:
     message = "Cancelled" + (f": {reason}" if reason else "")
     if released:
         message += f"; {released} allocated unit(s) returned to stock"
-    return run_transition(order, "cancel", actor=actor, kwargs={"reason": reason}, message=message)
+    run_transition(order, "cancel", actor=actor, kwargs={"reason": reason}, message=message)
+    reporting.record_cancelled(order)
+    return order
 
 
 @transaction.atomic

@@ -18,7 +18,7 @@ from oms_site.validation import whole_number
 
 from .. import cached
 from ..models import Customer, HoldRule, Order, OrderEvent, OrderLine
-from . import in_hand, pricing
+from . import customers, in_hand, pricing, reporting
 from .allocation import allocate_order, record_converted_hold
 from .events import (
     deferred_writes,
@@ -250,27 +250,14 @@ def base_currency_figures(amount, currency, on_date) -> dict:
     }
 
 
-def _customer(raw, email) -> Customer | None:
-    """The Customer record for the order's e-mail: created with the name and phone given,
-    and an existing one gets a name or phone it lacks. A record that already has a name or
-    phone keeps it (a new order does not rename a customer; staff change the record on
-    purpose). The order itself keeps what it was given (``customer_name``/``_phone``)."""
+def _customer(raw, email, channel) -> Customer | None:
     raw = raw or {}
-    email = (raw.get("email") or email or "").strip().lower()
-    if not email:
-        return None
-    name, phone = (raw.get("name") or "").strip()[:200], (raw.get("phone") or "").strip()[:40]
-    customer, created = Customer.objects.get_or_create(
-        email=email, defaults={"name": name, "phone": phone}
+    return customers.customer_for_order(
+        email=raw.get("email") or email or "",
+        name=raw.get("name") or "",
+        phone=raw.get("phone") or "",
+        channel=channel,
     )
-    if not created:
-        missing = {"name": name, "phone": phone}
-        changed = [key for key, value in missing.items() if value and not getattr(customer, key)]
-        for key in changed:
-            setattr(customer, key, missing[key])
-        if changed:
-            customer.save(update_fields=changed)
-    return customer
 
 
 def hold_reasons(order: Order) -> list[str]:
@@ -384,7 +371,7 @@ def place_order(
         channel=channel,
         external_id=external_id,
         currency=currency,
-        customer=_customer(customer, email),
+        customer=_customer(customer, email, channel),
         customer_name=((customer or {}).get("name") or "").strip()[:200],
         customer_phone=((customer or {}).get("phone") or "").strip()[:40],
         email=(email or (customer or {}).get("email") or "").strip().lower()[:254],
@@ -463,6 +450,7 @@ def place_order(
 
 def _submit(order, *, actor, reservation_token=None, warehouse=None, announce=True, new_lines=None):
     run_transition(order, "submit", actor=actor, announce=announce)
+    reporting.record_placed(order)
     reasons = hold_reasons(order)
     if reservation_token:
         lines = list(order.lines.all())
