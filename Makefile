@@ -78,9 +78,10 @@ contract: install
 	@OMS_CONTRACT_SECONDS=$${OMS_CONTRACT_SECONDS:-60} OMS_CONTRACT_EXAMPLES=$${OMS_CONTRACT_EXAMPLES:-10} \
 		$(BIN)/python -m pytest tests/api_contract -m contract $(PYTEST_ARGS)
 
-## browser: make sure Debian's headless Chromium is there for the browser tests
+## browser: make sure Debian's headless Chromium and axe-core are there for the browser tests
 browser:
 	@bash scripts/ensure-chromium
+	@bash scripts/ensure-axe
 
 ## bench: benchmarks on PostgreSQL (prints figures and ratios; asserts nothing)
 bench: install

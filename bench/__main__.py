@@ -11,7 +11,7 @@ import time
 
 from .common import database_url, setup
 
-SECTIONS = ("orders", "list", "routing", "fulfillment", "import")
+SECTIONS = ("orders", "list", "routing", "fulfillment", "import", "dashboard")
 
 
 def _load() -> str:
@@ -24,7 +24,11 @@ def _load() -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("sections", nargs="*", help="orders, list, routing, import (default: all)")
+    parser.add_argument(
+        "sections",
+        nargs="*",
+        help="orders, list, routing, fulfillment, import, dashboard (default: all)",
+    )
     parser.add_argument("--count", type=int, default=2000, help="API orders per run")
     parser.add_argument("--clients", type=int, default=8, help="API client threads")
     parser.add_argument("--rate", type=int, default=100, help="paced run: orders per second")
@@ -34,6 +38,11 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--orders-in-list", type=int, default=100_000, help="list page size")
     parser.add_argument("--big", action="store_true", help="also time the list at 1M orders")
+    parser.add_argument(
+        "--dashboard-sizes",
+        default="1000000",
+        help="dashboard: order counts to load and measure, e.g. 1000000,10000000",
+    )
     parser.add_argument("--routing-orders", type=int, default=10_000)
     parser.add_argument("--routing-threads", type=int, default=4)
     parser.add_argument(
@@ -105,6 +114,10 @@ def main(argv=None) -> int:
         from . import csv_import
 
         csv_import.run(rows=args.import_rows, baseline_rows=args.import_baseline_rows)
+    if "dashboard" in sections:
+        from . import dashboard
+
+        dashboard.run(sizes=[int(size) for size in args.dashboard_sizes.split(",") if size])
     print(f"\nbench finished in {time.monotonic() - started:.0f} s (load average {_load()})")
     return 0
 
