@@ -37,11 +37,15 @@ from .list_page import TABLES, ensure_orders
 REQUESTS = 20
 SEED = 100_000
 STEP = 250_000
+# The copies span this many years at 10M orders (proportionally fewer at 1M).
+YEARS_PER_10M = 5
 TARGET_MS = 150
 
 
 def _count_estimate() -> int:
     with connection.cursor() as cursor:
+        # Fresh statistics first (a second or two): a stale estimate would skip a load.
+        cursor.execute("ANALYZE orders_order")
         cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'orders_order'")
         row = cursor.fetchone()
     estimate = row[0] if row else -1
@@ -58,23 +62,26 @@ def replicate(target: int) -> int:
         return 0
     started = time.monotonic()
     print(f"  copying {missing:,} orders from the first {SEED:,} (have {have:,}) ...", flush=True)
-    bounds = Order.objects.aggregate(first=Min("placed_at"), last=Max("pk"))
-    oldest = bounds["first"] or timezone.now()
+    bounds = Order.objects.aggregate(last=Max("pk"))
     seed_last = Order.objects.order_by("pk").values_list("pk", flat=True)[SEED - 1]
     order_table = connection.ops.quote_name(Order._meta.db_table)
     line_table = connection.ops.quote_name(OrderLine._meta.db_table)
-    # Placement moments spread over five years before the seed, the same for the three
-    # timestamps of an order, from the id (deterministic, no per-row random()).
-    shift = "(((s.id * 2654435761) % 155520000) * interval '1 second')"
+    # Ids follow time as in a real shop: the copies fill the years up to now, the newest
+    # id placed last, and the seed (the demo history, the lowest ids) moves back before
+    # them. A few minutes of jitter from the id; the three timestamps of an order agree.
+    shift = (
+        "((%(last)s - s.id) * %(step)s * interval '1 second' "
+        "+ ((s.id * 2654435761) %% 600) * interval '1 second')"
+    )
     special = {
         "id": "s.id",
         "number": "'SO-' || lpad(s.id::text, 7, '0')",
         "external_id": "CASE WHEN o.external_id IS NULL THEN NULL "
         "ELSE o.external_id || '-R' || s.id END",
         "tracking_token": "substr(md5(s.id::text || 'a') || md5(s.id::text || 'b'), 1, 43)",
-        "placed_at": f"CASE WHEN o.placed_at IS NULL THEN NULL ELSE %(oldest)s - {shift} END",
-        "created_at": f"%(oldest)s - {shift}",
-        "updated_at": f"%(oldest)s - {shift}",
+        "placed_at": f"CASE WHEN o.placed_at IS NULL THEN NULL ELSE %(now)s - {shift} END",
+        "created_at": f"%(now)s - {shift}",
+        "updated_at": f"%(now)s - {shift}",
         "routing_decision": "'{}'::jsonb",
         "billing_address": "'{}'::jsonb",
     }
@@ -96,11 +103,34 @@ def replicate(target: int) -> int:
     )
     next_pk = bounds["last"] + 1
     end_pk = next_pk + missing - 1
+    now = timezone.now()
+    years = YEARS_PER_10M * max(target, 1_000_000) / 10_000_000
+    step = years * 365 * 86400 / missing  # seconds between two copies
     written = 0
     with connection.cursor() as cursor:
+        # The seed goes back before the copies (once: it is then older than a year).
+        seed_moved = Order.objects.filter(
+            pk__lte=seed_last, placed_at__gt=now - timedelta(days=400)
+        )
+        if seed_moved.exists():
+            back = timedelta(days=365 * YEARS_PER_10M + 30)
+            for model, fields in ((Order, ("placed_at", "created_at", "updated_at")),):
+                table = connection.ops.quote_name(model._meta.db_table)
+                sets = ", ".join(f"{f} = {f} - %(back)s" for f in fields)
+                cursor.execute(
+                    f"UPDATE {table} SET {sets} WHERE id <= %(seed)s",
+                    {"back": back, "seed": seed_last},
+                )
         for start in range(next_pk, end_pk + 1, STEP):
             end = min(start + STEP - 1, end_pk)
-            params = {"start": start, "end": end, "seed": seed_last, "oldest": oldest}
+            params = {
+                "start": start,
+                "end": end,
+                "last": end_pk,
+                "seed": seed_last,
+                "now": now,
+                "step": step,
+            }
             cursor.execute(insert_orders, params)
             cursor.execute(insert_lines, params)
             written += end - start + 1

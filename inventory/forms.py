@@ -3,6 +3,7 @@ changes themselves happen in ``inventory.stock``, called by the views."""
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from oms_site.errors import DomainError
@@ -102,9 +103,9 @@ class StockChangeForm(forms.Form):
 class ReceiveForm(StockChangeForm):
     sku = SKUCodeField()
     warehouse = WarehouseChoiceField(queryset=Warehouse.objects.none())
-    quantity = forms.IntegerField(min_value=1, help_text="Units received.")
+    quantity = forms.IntegerField(min_value=1, help_text=_("Units received."))
     reference = forms.CharField(
-        max_length=100, required=False, help_text="e.g. the purchase order, PO-77."
+        max_length=100, required=False, help_text=_("e.g. the purchase order, PO-77.")
     )
     note = forms.CharField(max_length=300, required=False)
 
@@ -115,24 +116,24 @@ class AdjustForm(StockChangeForm):
     sku = SKUCodeField()
     warehouse = WarehouseChoiceField(queryset=Warehouse.objects.none())
     change = forms.IntegerField(
-        help_text="Units to add (e.g. 3) or remove (e.g. -2) from on hand.",
+        help_text=_("Units to add (e.g. 3) or remove (e.g. -2) from on hand."),
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     note = forms.CharField(
-        max_length=300, label="Reason", help_text="Why: damaged, found, miscounted..."
+        max_length=300, label=_("Reason"), help_text=_("Why: damaged, found, miscounted...")
     )
     reference = forms.CharField(max_length=100, required=False)
 
     def clean_change(self):
         change = self.cleaned_data["change"]
         if change == 0:
-            raise ValidationError("Must not be zero.")
+            raise ValidationError(_("Must not be zero."))
         return change
 
     def clean_note(self):
         note = self.cleaned_data["note"].strip()
         if not note:
-            raise ValidationError("Say why stock is adjusted.")
+            raise ValidationError(_("Say why stock is adjusted."))
         return note
 
 
@@ -140,8 +141,8 @@ class TransferForm(StockChangeForm):
     error_field_aliases = {"sku": "source"}
 
     sku = SKUCodeField()
-    source = WarehouseChoiceField(queryset=Warehouse.objects.none(), label="From")
-    destination = WarehouseChoiceField(queryset=Warehouse.objects.none(), label="To")
+    source = WarehouseChoiceField(queryset=Warehouse.objects.none(), label=_("From"))
+    destination = WarehouseChoiceField(queryset=Warehouse.objects.none(), label=_("To"))
     quantity = forms.IntegerField(min_value=1)
     note = forms.CharField(max_length=300, required=False)
 
@@ -149,14 +150,14 @@ class TransferForm(StockChangeForm):
         cleaned = super().clean()
         source, destination = cleaned.get("source"), cleaned.get("destination")
         if source is not None and source == destination:
-            self.add_error("destination", "Must differ from the source warehouse.")
+            self.add_error("destination", _("Must differ from the source warehouse."))
         return cleaned
 
 
 class CountForm(StockChangeForm):
     sku = SKUCodeField()
     warehouse = WarehouseChoiceField(queryset=Warehouse.objects.none())
-    counted = forms.IntegerField(min_value=0, help_text="Units on the shelf right now.")
+    counted = forms.IntegerField(min_value=0, help_text=_("Units on the shelf right now."))
     note = forms.CharField(max_length=300, required=False)
 
 
@@ -164,7 +165,7 @@ class SafetyStockForm(StockChangeForm):
     sku = SKUCodeField()
     warehouse = WarehouseChoiceField(queryset=Warehouse.objects.none())
     safety_stock = forms.IntegerField(
-        min_value=0, help_text="Units routing keeps back when the safety-stock rule is on."
+        min_value=0, help_text=_("Units routing keeps back when the safety-stock rule is on.")
     )
 
 
@@ -172,20 +173,20 @@ class SafetyStockForm(StockChangeForm):
 
 
 class StockFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="SKU code or name")
+    q = forms.CharField(required=False, label=_("SKU code or name"))
     sku = forms.CharField(required=False, widget=forms.HiddenInput)
     warehouse = WarehouseChoiceField(
-        queryset=Warehouse.objects.none(), required=False, empty_label="All warehouses"
+        queryset=Warehouse.objects.none(), required=False, empty_label=_("All warehouses")
     )
     product = forms.CharField(required=False)
-    low_stock = forms.BooleanField(required=False, label="Low stock only")
+    low_stock = forms.BooleanField(required=False, label=_("Low stock only"))
     threshold = forms.IntegerField(
         required=False,
         min_value=0,
-        label="Low at or below",
+        label=_("Low at or below"),
         widget=forms.NumberInput(attrs={"placeholder": LOW_STOCK_THRESHOLD, "size": 4}),
     )
-    active = forms.BooleanField(required=False, label="Active SKUs only")
+    active = forms.BooleanField(required=False, label=_("Active SKUs only"))
     after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def __init__(self, *args, user, **kwargs):
@@ -208,16 +209,16 @@ class StockFilterForm(forms.Form):
 
 
 class LedgerFilterForm(forms.Form):
-    sku = forms.CharField(required=False, label="SKU code")
+    sku = forms.CharField(required=False, label=_("SKU code"))
     warehouse = WarehouseChoiceField(
-        queryset=Warehouse.objects.none(), required=False, empty_label="All warehouses"
+        queryset=Warehouse.objects.none(), required=False, empty_label=_("All warehouses")
     )
     reason = forms.ChoiceField(
         required=False, choices=[("", "any reason"), *MovementReason.choices]
     )
     reference = forms.CharField(required=False)
-    date_from = forms.DateField(required=False, label="From", widget=DateInput)
-    date_to = forms.DateField(required=False, label="To", widget=DateInput)
+    date_from = forms.DateField(required=False, label=_("From"), widget=DateInput)
+    date_to = forms.DateField(required=False, label=_("To"), widget=DateInput)
     before = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def __init__(self, *args, user, **kwargs):
@@ -228,7 +229,7 @@ class LedgerFilterForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and end < start:
-            self.add_error("date_to", "Must not be before the start date.")
+            self.add_error("date_to", _("Must not be before the start date."))
             cleaned.pop("date_to", None)
         return cleaned
 
@@ -252,13 +253,13 @@ class RoutingSettingsForm(forms.Form):
     position."""
 
     respect_safety_stock = forms.BooleanField(
-        required=False, help_text="Keep each warehouse's safety stock back from orders."
+        required=False, help_text=_("Keep each warehouse's safety stock back from orders.")
     )
     allow_split = forms.BooleanField(
-        required=False, help_text="Split an order across warehouses when none has everything."
+        required=False, help_text=_("Split an order across warehouses when none has everything.")
     )
     allow_dropship = forms.BooleanField(
-        required=False, help_text="Let a drop-shipping supplier ship what no warehouse can."
+        required=False, help_text=_("Let a drop-shipping supplier ship what no warehouse can.")
     )
 
     def __init__(self, *args, config: RoutingSettings, **kwargs):
@@ -272,11 +273,11 @@ class RoutingSettingsForm(forms.Form):
                 min_value=1,
                 max_value=len(rules),
                 initial=position,
-                label="Position",
+                label=_("Position"),
                 widget=forms.NumberInput(attrs={"size": 3}),
             )
             self.fields[f"enabled_{rule.value}"] = forms.BooleanField(
-                required=False, initial=enabled, label="Enabled"
+                required=False, initial=enabled, label=_("Enabled")
             )
         self.initial.setdefault("respect_safety_stock", config.respect_safety_stock)
         self.initial.setdefault("allow_split", config.allow_split)
@@ -303,10 +304,10 @@ class RoutingSettingsForm(forms.Form):
             if cleaned.get(f"enabled_{rule.value}") and position is not None:
                 chosen.append((position, rule.value))
         if not chosen:
-            raise ValidationError("Enable at least one rule.")
+            raise ValidationError(_("Enable at least one rule."))
         positions = [position for position, _ in chosen]
         if len(set(positions)) != len(positions):
-            raise ValidationError("Give each enabled rule its own position.")
+            raise ValidationError(_("Give each enabled rule its own position."))
         cleaned["rule_chain"] = [rule for _, rule in sorted(chosen)]
         return cleaned
 
@@ -317,8 +318,8 @@ class RoutingSettingsForm(forms.Form):
 class WarehouseForm(forms.ModelForm):
     ships_to_countries = forms.CharField(
         required=False,
-        label="Ships to countries",
-        help_text="Comma-separated ISO codes, e.g. DE, AT, CH. Empty means everywhere.",
+        label=_("Ships to countries"),
+        help_text=_("Comma-separated ISO codes, e.g. DE, AT, CH. Empty means everywhere."),
     )
 
     class Meta:
@@ -375,7 +376,7 @@ class WarehouseForm(forms.ModelForm):
         if self.errors.get("latitude") or self.errors.get("longitude"):
             return cleaned
         if (latitude is None) != (longitude is None):
-            raise ValidationError("Enter both latitude and longitude, or leave both empty.")
+            raise ValidationError(_("Enter both latitude and longitude, or leave both empty."))
         country = cleaned.get("country")
         if latitude is None and country:
             location = geocoding.locate(str(country), cleaned.get("city") or "")
@@ -419,9 +420,9 @@ class SupplierForm(forms.ModelForm):
 
 
 class ImportUploadForm(forms.Form):
-    file = forms.FileField(label="CSV file", help_text="UTF-8, comma or semicolon separated.")
+    file = forms.FileField(label=_("CSV file"), help_text=_("UTF-8, comma or semicolon separated."))
     kind = forms.ChoiceField(
-        label="Contents",
+        label=_("Contents"),
         choices=[
             ("auto", "Detect from the header"),
             ("catalogue", "Catalogue (products and SKUs)"),

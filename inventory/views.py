@@ -13,6 +13,8 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from oms_site.actors import Actor
@@ -138,14 +140,18 @@ def receive(request):
             reference=data["reference"],
             note=data["note"],
         )
-        return f"Received {data['quantity']} × {data['sku'].code} at {data['warehouse'].code}."
+        return _("Received %(quantity)s × %(sku)s at %(warehouse)s.") % {
+            "quantity": data["quantity"],
+            "sku": data["sku"].code,
+            "warehouse": data["warehouse"].code,
+        }
 
     return _stock_change(
         request,
         ReceiveForm,
-        title="Receive stock",
-        intro="Goods in: on hand grows, and backordered orders are served first.",
-        submit="Receive",
+        title=gettext_lazy("Receive stock"),
+        intro=gettext_lazy("Goods in: on hand grows, and backordered orders are served first."),
+        submit=gettext_lazy("Receive"),
         section="receive",
         apply=apply,
     )
@@ -163,14 +169,20 @@ def adjust(request):
             note=data["note"],
             reference=data["reference"],
         )
-        return f"Adjusted {data['sku'].code} at {data['warehouse'].code} by {data['change']:+}."
+        return _("Adjusted %(sku)s at %(warehouse)s by %(change)s.") % {
+            "sku": data["sku"].code,
+            "warehouse": data["warehouse"].code,
+            "change": f"{data['change']:+}",
+        }
 
     return _stock_change(
         request,
         AdjustForm,
-        title="Adjust stock",
-        intro="Correct on hand for damage, loss or found units. The reason goes in the ledger.",
-        submit="Adjust",
+        title=gettext_lazy("Adjust stock"),
+        intro=gettext_lazy(
+            "Correct on hand for damage, loss or found units. The reason goes in the ledger."
+        ),
+        submit=gettext_lazy("Adjust"),
         section="adjust",
         apply=apply,
     )
@@ -188,17 +200,19 @@ def transfer(request):
             actor=actor,
             note=data["note"],
         )
-        return (
-            f"Moved {data['quantity']} × {data['sku'].code} from {data['source'].code} "
-            f"to {data['destination'].code}."
-        )
+        return _("Moved %(quantity)s × %(sku)s from %(source)s to %(destination)s.") % {
+            "quantity": data["quantity"],
+            "sku": data["sku"].code,
+            "source": data["source"].code,
+            "destination": data["destination"].code,
+        }
 
     return _stock_change(
         request,
         TransferForm,
-        title="Transfer stock",
-        intro="Move units from one warehouse to another.",
-        submit="Transfer",
+        title=gettext_lazy("Transfer stock"),
+        intro=gettext_lazy("Move units from one warehouse to another."),
+        submit=gettext_lazy("Transfer"),
         section="transfer",
         apply=apply,
     )
@@ -217,15 +231,22 @@ def count(request):
         )
         where = f"{data['sku'].code} at {data['warehouse'].code}"
         if movement is None:
-            return f"Counted {data['counted']} of {where}: matches on hand, nothing changed."
-        return f"Counted {data['counted']} of {where}: on hand {movement.on_hand_change:+}."
+            return _("Counted %(counted)s of %(where)s: matches on hand, nothing changed.") % {
+                "counted": data["counted"],
+                "where": where,
+            }
+        return _("Counted %(counted)s of %(where)s: on hand %(change)s.") % {
+            "counted": data["counted"],
+            "where": where,
+            "change": f"{movement.on_hand_change:+}",
+        }
 
     return _stock_change(
         request,
         CountForm,
-        title="Cycle count",
-        intro="Type what is on the shelf; on hand becomes that number.",
-        submit="Save count",
+        title=gettext_lazy("Cycle count"),
+        intro=gettext_lazy("Type what is on the shelf; on hand becomes that number."),
+        submit=gettext_lazy("Save count"),
         section="count",
         apply=apply,
     )
@@ -246,9 +267,11 @@ def safety_stock(request):
     return _stock_change(
         request,
         SafetyStockForm,
-        title="Safety stock",
-        intro="Units routing keeps back from orders while the safety-stock setting is on.",
-        submit="Save",
+        title=gettext_lazy("Safety stock"),
+        intro=gettext_lazy(
+            "Units routing keeps back from orders while the safety-stock setting is on."
+        ),
+        submit=gettext_lazy("Save"),
         section="safety_stock",
         apply=apply,
     )
@@ -274,7 +297,7 @@ def routing_settings(request):
             except DomainError as error:
                 report_domain_error(request, error)
             else:
-                messages.success(request, "Routing settings saved.")
+                messages.success(request, _("Routing settings saved."))
                 return redirect("inventory:routing")
     else:
         form = RoutingSettingsForm(config=config)
@@ -333,7 +356,7 @@ def _warehouse_form(request, instance=None):
         form = WarehouseForm(request.POST, instance=instance)
         if form.is_valid():
             warehouse = form.save()
-            messages.success(request, f"Warehouse {warehouse.code} saved.")
+            messages.success(request, _("Warehouse %(code)s saved.") % {"code": warehouse.code})
             _report_geocoding(request, form, warehouse)
             return redirect("inventory:warehouses")
     else:
@@ -362,7 +385,11 @@ def bins(request, pk):
         form = BinForm(request.POST, warehouse=warehouse)
         if form.is_valid():
             new_bin = form.save()
-            messages.success(request, f"Bin {new_bin.code} added to {warehouse.code}.")
+            messages.success(
+                request,
+                _("Bin %(bin)s added to %(warehouse)s.")
+                % {"bin": new_bin.code, "warehouse": warehouse.code},
+            )
             return redirect("inventory:bins", pk=warehouse.pk)
     else:
         form = BinForm(warehouse=warehouse)
@@ -389,7 +416,7 @@ def _supplier_form(request, instance=None):
         form = SupplierForm(request.POST, instance=instance)
         if form.is_valid():
             supplier = form.save()
-            messages.success(request, f"Supplier {supplier.code} saved.")
+            messages.success(request, _("Supplier %(code)s saved.") % {"code": supplier.code})
             return redirect("inventory:suppliers")
     else:
         form = SupplierForm(instance=instance)
@@ -494,7 +521,8 @@ def import_apply(request):
     content = csv_io.load_upload(token) if token in pending else None
     if content is None:
         messages.error(
-            request, "This upload has expired or was already imported: upload the file again."
+            request,
+            _("This upload has expired or was already imported: upload the file again."),
         )
         return redirect("inventory:import")
     info = pending[token]

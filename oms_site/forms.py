@@ -4,6 +4,7 @@ import secrets
 
 from django import forms
 from django.core.validators import URLValidator
+from django.utils.translation import gettext_lazy as _
 
 from .channel_choices import channel_choices
 from .models import ApiScope, WebhookSubscription
@@ -11,16 +12,16 @@ from .webhooks import EVENT_TYPES, url_problem
 
 
 class ApiKeyForm(forms.Form):
-    name = forms.CharField(max_length=50, help_text="Which integration uses this key.")
+    name = forms.CharField(max_length=50, help_text=_("Which integration uses this key."))
     scopes = forms.MultipleChoiceField(
         choices=ApiScope.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text="What the key may do.",
+        help_text=_("What the key may do."),
     )
     channel_codes = forms.MultipleChoiceField(
-        label="Channels",
+        label=_("Channels"),
         required=False,
-        help_text="Sales channels the key may act on; none selected means every channel.",
+        help_text=_("Sales channels the key may act on; none selected means every channel."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -30,19 +31,19 @@ class ApiKeyForm(forms.Form):
 
 class WebhookSubscriptionForm(forms.ModelForm):
     url = forms.URLField(
-        label="URL",
+        label=_("URL"),
         max_length=500,
         assume_scheme="https",
         validators=[URLValidator(schemes=["http", "https"])],
-        help_text="Where the events are POSTed (http or https).",
+        help_text=_("Where the events are POSTed (http or https)."),
     )
     event_types = forms.MultipleChoiceField(
-        label="Events",
+        label=_("Events"),
         # A callable: apps register their event types when they are ready.
         choices=lambda: [(event, event) for event in EVENT_TYPES],
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="None ticked means every event.",
+        help_text=_("None ticked means every event."),
     )
 
     class Meta:

@@ -7,6 +7,7 @@ webhook goes through ``oms_site.webhooks``.
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from . import webhooks
@@ -60,7 +61,11 @@ def api_key_revoke(request, prefix):
     if not api_key.revoked:
         api_key.revoked = True
         api_key.save(update_fields=["revoked"])
-        messages.success(request, f"Key {api_key.name} ({api_key.prefix}) is revoked.")
+        messages.success(
+            request,
+            _("Key %(name)s (%(prefix)s) is revoked.")
+            % {"name": api_key.name, "prefix": api_key.prefix},
+        )
     return redirect("settings:api_keys")
 
 
@@ -82,7 +87,7 @@ def webhook_edit(request, pk=None):
     )
     if request.method == "POST" and form.is_valid():
         subscription = form.save()
-        messages.success(request, f"Webhook {subscription.name} is saved.")
+        messages.success(request, _("Webhook %(name)s is saved.") % {"name": subscription.name})
         return redirect("settings:webhooks")
     return render(
         request, "settings/webhook_form.html", {"form": form, "subscription": subscription}
@@ -130,5 +135,7 @@ def webhook_delivery(request, pk):
 def webhook_redeliver(request, pk):
     delivery = get_object_or_404(WebhookDelivery, pk=pk)
     webhooks.redeliver(delivery)
-    messages.success(request, f"Delivery #{delivery.pk} is queued to be sent again.")
+    messages.success(
+        request, _("Delivery #%(id)s is queued to be sent again.") % {"id": delivery.pk}
+    )
     return redirect("settings:webhook_delivery", pk=delivery.pk)

@@ -40,7 +40,8 @@ class OrderFilterForm(forms.Form):
     created_from = forms.DateField(label=_("Created from"), required=False, widget=DateInput)
     created_to = forms.DateField(label=_("Created to"), required=False, widget=DateInput)
     warehouse = forms.ModelChoiceField(
-        queryset=Warehouse.objects.only("code", "name").order_by("rank", "code"),
+        # "city" too: a warehouse's label shows it (a deferred field would cost a query each).
+        queryset=Warehouse.objects.only("code", "name", "city").order_by("rank", "code"),
         label=_("Warehouse"),
         to_field_name="code",
         required=False,

@@ -81,7 +81,10 @@ def _filtered(filters: dict, *, with_status: bool = True):
         )
     text = (filters.get("q") or "").strip()
     if text:
-        orders = orders.filter(search_condition(text))
+        # The probes run once per request: the list and its counts share the condition.
+        if filters.get("_search_for") != text:
+            filters["_search_for"], filters["_search"] = text, search_condition(text)
+        orders = orders.filter(filters["_search"])
     return orders
 
 
@@ -107,19 +110,23 @@ def search_condition(text: str) -> Q:
     - a customer's name or phone (the customers table), and the name on the shipping
       address.
     """
-    conditions = Q(pk__in=[])
+    conditions, matched = Q(pk__in=[]), False
     number = _ORDER_NUMBER.fullmatch(text)
     if number and (number.group(1) or len(text) >= 4):
         conditions |= Q(number=f"SO-{int(number.group(2)):07d}")
+        matched = bool(number.group(1))
     if "@" in text:
         return conditions | Q(email__startswith=text.lower())
     if Order.objects.filter(external_id=text).exists():
         conditions |= Q(external_id=text)
+        matched = True
     sku_ids = list(SKU.objects.filter(code__istartswith=text).values_list("pk", flat=True)[:50])
     if sku_ids:
         conditions |= Q(pk__in=OrderLine.objects.filter(sku_id__in=sku_ids).values("order_id"))
+        matched = True
     if Order.objects.filter(shipping_address__postal_code=text).exists():
         conditions |= Q(shipping_address__postal_code=text)
+        matched = True
     customers = list(
         Customer.objects.filter(
             Q(name__icontains=text) | Q(phone__icontains=text) | Q(email__istartswith=text)
@@ -127,7 +134,8 @@ def search_condition(text: str) -> Q:
     )
     if customers:
         conditions |= Q(customer_id__in=customers)
-    if len(text) >= 3 and not customers and not sku_ids:
+        matched = True
+    if len(text) >= 3 and not matched:
         # Nothing indexed matched: names and streets on the shipping address (a slower
         # scan, only for text that is no key at all).
         conditions |= (

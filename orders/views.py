@@ -4,10 +4,13 @@ Views stay thin: they parse the request, call a service in ``orders.services`` a
 the result. A refused action becomes a message on the page, never a 500.
 """
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -19,6 +22,7 @@ from oms_site.errors import DomainError, ValidationFailed
 from oms_site.money import format_money
 from oms_site.pages import capability_required, report_domain_error
 from oms_site.roles import Capability, user_can
+from oms_site.templatetags.oms_format import format_moment
 
 from . import actions as order_actions
 from . import list_tools, selectors, services
@@ -83,6 +87,56 @@ def chosen_columns(params) -> list[str]:
     return wanted or list(DEFAULT_COLUMNS)
 
 
+def _cells(order, columns, list_url) -> list[tuple[str, str]]:
+    """The optional cells of one row, built here rather than in the template: fifty rows
+    of template conditions cost more than the list's queries."""
+    cells = []
+    for column in columns:
+        if column == "channel":
+            cells.append(("hide-sm", escape(order.channel.name)))
+        elif column == "customer":
+            if order.customer_id:
+                customer = order.customer
+                html = format_html(
+                    '<a href="{}">{}</a>',
+                    reverse("customers:detail", args=[order.customer_id]),
+                    order.customer_name or customer.name or customer.email,
+                )
+            else:
+                html = escape(order.email or "—")
+            cells.append(("break", html))
+        elif column == "ship_to":
+            city = (order.shipping_address or {}).get("city", "")
+            cells.append(("hide-sm", escape(f"{city} {order.ship_to_country}".strip())))
+        elif column == "total":
+            cells.append(("num", escape(format_money(order.grand_total, order.currency))))
+        elif column == "created":
+            cells.append(("hide-sm", escape(format_moment(order.created_at))))
+        elif column == "payment":
+            cells.append(
+                (
+                    "hide-sm",
+                    format_html(
+                        '<span class="badge st-{}">{}</span>',
+                        order.payment_status,
+                        order.get_payment_status_display(),
+                    ),
+                )
+            )
+        elif column == "tags":
+            cells.append(
+                (
+                    "hide-sm",
+                    format_html_join(
+                        " ",
+                        '<a class="tag" href="{}?tag={}">{}</a>',
+                        ((list_url, quote(tag), tag) for tag in order.tags or []),
+                    ),
+                )
+            )
+    return cells
+
+
 def list_filters(request) -> tuple[OrderFilterForm, dict]:
     """The order list's filter form and its valid filters, as every list tool reads them
     (the list, its counts, saved views, export and bulk actions)."""
@@ -137,6 +191,10 @@ def order_list(request):
         for value, label in OrderStatus.choices
     ]
     columns = chosen_columns(request.GET)
+    list_url = reverse("orders:list")
+    for order in page.orders:
+        order.url = reverse("orders:detail", args=[order.number])
+        order.cells = _cells(order, columns, list_url)
     labels = dict(COLUMNS)
     headers = [
         _header(request, "number", _("Order"), sort),

@@ -1,10 +1,11 @@
-"""Recent days: orders placed through the services for every one of the last 30 days that
-has none, and a few for today so far, so the home page's figures and charts look alive on
-whatever day ``make run`` starts (the history ends on the day it was first loaded).
+"""Recent days: orders placed through the services for each of the last 30 days after the
+newest order (the history ends on the day it was first loaded), including today so far, so
+the home page's figures and charts look alive on whatever day ``make run`` starts.
 
-Idempotent within a day: a day that has orders gets no more. Orders go through
-``place_order`` (routing, stock, events, webhooks, the sales rollup), with the placement
-moment set to that day.
+Idempotent: only days after the newest order get orders, so a second run the same day adds
+nothing, and the first load (whose history reaches the present) adds nothing either.
+Orders go through ``place_order`` (routing, stock, events, webhooks, the sales rollup),
+with the placement moment set to that day.
 """
 
 from datetime import datetime, time, timedelta
@@ -39,13 +40,14 @@ def load(context) -> str | None:
         return None
     now = context.now
     today = timezone.localdate(now)
+    newest = Order.objects.filter(placed_at__isnull=False).order_by("-placed_at").first()
+    if newest is None:
+        return None
+    last_day = timezone.localdate(newest.placed_at)
     placed = 0
     for offset in range(DAYS, -1, -1):
         day = today - timedelta(days=offset)
-        start = timezone.make_aware(datetime.combine(day, time.min))
-        if Order.objects.filter(
-            placed_at__gte=start, placed_at__lt=start + timedelta(days=1)
-        ).exists():
+        if day <= last_day:
             continue
         rng = context.rng(f"recent-{day.isoformat()}")
         weekend = day.weekday() >= 5

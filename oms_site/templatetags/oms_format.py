@@ -12,6 +12,7 @@ One set of filters for every page, so that a currency or a date looks the same e
 """
 
 from datetime import date, datetime
+from functools import lru_cache
 
 from babel import Locale
 from babel.dates import format_skeleton
@@ -43,12 +44,17 @@ def percent(value):
     return format_percent(value)
 
 
+@lru_cache(maxsize=16)
+def _joining_pattern(locale: str) -> str:
+    return str(Locale.parse(locale).datetime_formats["medium"])
+
+
 def format_moment(value: datetime, *, seconds: bool = False) -> str:
     """Date and time the way the active language joins them (CLDR's medium pattern)."""
     locale = babel_locale()
     if timezone.is_aware(value):
         value = timezone.localtime(value)
-    joined = Locale.parse(locale).datetime_formats["medium"]
+    joined = _joining_pattern(locale)
     return joined.format(
         format_skeleton("Hms" if seconds else "Hm", value, locale=locale),
         format_skeleton("yMMMd", value, locale=locale),
