@@ -32,6 +32,6 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("orders", "0004_dashboard_customers_sales_views_bulk_jobs")]
+    dependencies = [("orders", "0005_dashboard_customers_sales_views_bulk_jobs")]
 
     operations = [migrations.RunPython(create, drop)]
