@@ -8,6 +8,11 @@ LOCK := requirements.lock
 UV_VERSION := $(shell sed -n 's/^uv==\([^ ]*\).*/\1/p' $(LOCK))
 UV_COMPILE := $(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
 	--python-version 3.11 --quiet -o $(LOCK)
+# The forecast benchmark's extra packages (library baselines and public data sets) have a
+# lock of their own, so `make run` and `make test` never install them.
+BENCH_LOCK := requirements-bench.lock
+UV_COMPILE_BENCH := $(BIN)/uv pip compile pyproject.toml --extra dev --extra bench \
+	--generate-hashes --universal --python-version 3.11 --quiet -o $(BENCH_LOCK)
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha1sum | cut -c1-12)
 PORT ?= 8000
 HOST ?= 127.0.0.1
@@ -15,7 +20,7 @@ PYTEST_ARGS ?=
 # The secret key of this installation: made once, kept in var/ (SECRET_KEY overrides it).
 export SECRET_KEY_FILE ?= $(CURDIR)/var/secret-key
 
-.PHONY: run test test-only contract check bench install migrate demo browser format clean audit lock lock-upgrade messages makemessages
+.PHONY: run test test-only contract check bench bench-forecast install migrate demo browser format clean audit lock lock-upgrade messages makemessages
 
 # Installs exactly what requirements.lock pins (uv pip sync also removes what it doesn't).
 $(STAMP): pyproject.toml $(LOCK)
@@ -43,12 +48,14 @@ lock:
 	@test -x $(BIN)/uv || (test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
 		$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)")
 	@$(UV_COMPILE)
+	@$(UV_COMPILE_BENCH)
 
 ## lock-upgrade: move every pinned package to its newest allowed release
 lock-upgrade:
 	@test -x $(BIN)/uv || (test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
 		$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)")
 	@$(UV_COMPILE) --upgrade
+	@$(UV_COMPILE_BENCH) --upgrade
 
 migrate: install
 	@$(BIN)/python manage.py migrate --noinput
@@ -86,6 +93,13 @@ browser:
 ## bench: benchmarks on PostgreSQL (prints figures and ratios; asserts nothing)
 bench: install
 	@$(BIN)/python -m bench $(BENCH_ARGS)
+
+## bench-forecast: forecast accuracy (M3 monthly, fpp2 retail) against statsforecast, and
+## the 10,000-SKU speed run; installs requirements-bench.lock first (no database needed)
+bench-forecast: install
+	@$(BIN)/uv pip sync --quiet --python $(BIN)/python $(BENCH_LOCK)
+	@rm -f $(VENV)/.installed-*
+	@$(BIN)/python -m bench.forecasting $(BENCH_ARGS)
 
 ## audit: recompute stock levels from the ledger and allocations; non-zero on mismatch
 audit: migrate

@@ -413,7 +413,33 @@ class BinForm(forms.ModelForm):
 class SupplierForm(forms.ModelForm):
     class Meta:
         model = Supplier
-        fields = ["code", "name", "email", "drop_ships", "lead_time_days"]
+        fields = [
+            "code",
+            "name",
+            "email",
+            "drop_ships",
+            "lead_time_days",
+            "lead_time_std_days",
+            "min_order_quantity",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Purchasing terms are optional on the form: blank keeps the model's default.
+        self.fields["lead_time_std_days"].required = False
+        self.fields["min_order_quantity"].required = False
+
+    def clean_lead_time_std_days(self):
+        value = self.cleaned_data.get("lead_time_std_days")
+        return (
+            value if value is not None else Supplier._meta.get_field("lead_time_std_days").default
+        )
+
+    def clean_min_order_quantity(self):
+        value = self.cleaned_data.get("min_order_quantity")
+        return (
+            value if value is not None else Supplier._meta.get_field("min_order_quantity").default
+        )
 
 
 # --- CSV import ---------------------------------------------------------------------------

@@ -35,6 +35,16 @@ class Supplier(models.Model):
         default=False, help_text="Ships to customers directly when no warehouse can."
     )
     lead_time_days = models.PositiveIntegerField(default=7)
+    lead_time_std_days = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        default=0,
+        validators=[MinValueValidator(0)],
+        help_text="How many days deliveries vary around the lead time (standard deviation).",
+    )
+    min_order_quantity = models.PositiveIntegerField(
+        default=1, help_text="Smallest quantity of a SKU the supplier accepts on an order line."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -109,6 +119,14 @@ class SKU(models.Model):
     )
     lead_time_days = models.PositiveIntegerField(
         null=True, blank=True, help_text="Overrides the supplier's lead time."
+    )
+    pack_size = models.PositiveIntegerField(
+        default=1,
+        validators=[MinValueValidator(1)],
+        help_text="Units per case: purchase quantities are whole cases.",
+    )
+    min_order_quantity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Overrides the supplier's minimum order quantity."
     )
 
     class Meta:

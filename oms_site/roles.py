@@ -35,6 +35,10 @@ class Capability(models.TextChoices):
     CATALOG_MANAGE = "catalog.manage", _("Import catalogue and stock, routing settings")
     INTEGRATIONS_MANAGE = "integrations.manage", _("Channels, webhooks, hold rules")
     API_KEYS_MANAGE = "apikeys.manage", _("Create and revoke API keys")
+    FORECAST_VIEW = "forecast.view", _("See forecasts, stock at risk and purchase suggestions")
+    FORECAST_RUN = "forecast.run", _("Run forecasts, recompute a SKU, forecast settings")
+    PURCHASE_VIEW = "purchase.view", _("See purchase orders")
+    PURCHASE_MANAGE = "purchase.manage", _("Create, place and cancel purchase orders")
 
 
 _ALL = frozenset(Capability)
@@ -51,6 +55,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.CUSTOMER_MANAGE,
             Capability.FULFILLMENT_VIEW,
             Capability.STOCK_VIEW,
+            Capability.FORECAST_VIEW,
+            Capability.PURCHASE_VIEW,
         }
     ),
     Role.WAREHOUSE: frozenset(
@@ -61,6 +67,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.FULFILLMENT_WORK,
             Capability.STOCK_VIEW,
             Capability.STOCK_CHANGE,
+            # Their own warehouses only; they receive purchase orders there.
+            Capability.FORECAST_VIEW,
+            Capability.PURCHASE_VIEW,
         }
     ),
     # Read-only is also the bookkeeper's role: they export what they read.
@@ -71,6 +80,8 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.CUSTOMER_VIEW,
             Capability.FULFILLMENT_VIEW,
             Capability.STOCK_VIEW,
+            Capability.FORECAST_VIEW,
+            Capability.PURCHASE_VIEW,
         }
     ),
 }

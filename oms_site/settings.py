@@ -9,6 +9,7 @@ transport, both under ``var/``, so ``make run`` needs no server. Production sets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("OMS_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "django_countries",
     "oms_site",
     "inventory",
+    "inventory.forecasting",
     "orders",
     "fulfillment",
     "returns",
@@ -242,6 +244,7 @@ CELERY_TASK_ROUTES = {
     "oms_site.tasks.deliver_webhook": {"queue": "webhooks"},
     "oms_site.tasks.deliver_webhooks": {"queue": "webhooks"},
     "oms_site.tasks.dispatch_due_webhooks": {"queue": "webhooks"},
+    "forecasting.tasks.*": {"queue": "forecast"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
@@ -261,6 +264,18 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-sales-rollup": {
         "task": "orders.tasks.reconcile_sales_rollup",
         "schedule": 3600.0,
+    },
+    # Forecasts use complete days: the nightly run starts after midnight (TIME_ZONE).
+    "nightly-forecast": {
+        "task": "forecasting.tasks.nightly_forecast",
+        "schedule": crontab(
+            hour=env.int("OMS_FORECAST_HOUR", default=2),
+            minute=env.int("OMS_FORECAST_MINUTE", default=15),
+        ),
+    },
+    "resume-stalled-forecast-batches": {
+        "task": "forecasting.tasks.resume_stalled_batches",
+        "schedule": 300.0,
     },
 }
 

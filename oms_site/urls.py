@@ -16,6 +16,7 @@ urlpatterns = [
     path("settings/", include("oms_site.settings_urls")),
     path("settings/", include("orders.settings_urls")),
     path("orders/", include("orders.urls")),
+    path("inventory/forecast/", include("inventory.forecasting.urls")),
     path("inventory/", include("inventory.urls")),
     path("fulfillment/", include("fulfillment.urls")),
     path("track/", include("fulfillment.tracking_urls")),

@@ -45,6 +45,7 @@ EVENT_TYPES = [
     "order.routed",
     "order.cancelled",
     "stock.changed",
+    "stock.at_risk",
 ]
 
 

@@ -44,7 +44,13 @@ RAW_TAGS = {"script", "style", "code", "kbd"}
 
 
 def template_files():
-    folders = [ROOT / "templates"] + [ROOT / app / "templates" for app in APPS]
+    # Each app's templates, and those of apps inside apps (inventory/forecasting).
+    folders = [ROOT / "templates"] + [
+        folder
+        for app in APPS
+        for folder in sorted((ROOT / app).rglob("templates"))
+        if folder.is_dir() and not SKIP_PARTS.intersection(folder.relative_to(ROOT).parts)
+    ]
     for folder in folders:
         if folder.exists():
             yield from sorted(p for p in folder.rglob("*.html") if p.is_file())

@@ -7,8 +7,8 @@ as a module here and appends it to ``SCENARIOS``; it may use what earlier scenar
 ``context.world``.
 """
 
-from . import fulfillment, money, order_history, recent, shop
+from . import forecasting, fulfillment, money, order_history, recent, shop
 
-SCENARIOS = [shop, order_history, money, fulfillment, recent]
+SCENARIOS = [shop, order_history, money, fulfillment, recent, forecasting]
 
 __all__ = ["SCENARIOS"]

@@ -1,0 +1,1 @@
+"""Forecasting use cases: runs and batches (``runs``), purchase orders (``purchasing``)."""
