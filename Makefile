@@ -19,6 +19,8 @@ HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 # The secret key of this installation: made once, kept in var/ (SECRET_KEY overrides it).
 export SECRET_KEY_FILE ?= $(CURDIR)/var/secret-key
+# The key that encrypts marketplace credentials at rest: made once, kept in var/.
+export OMS_CREDENTIALS_KEY_FILE ?= $(CURDIR)/var/credentials-key
 
 .PHONY: run test test-only contract check bench bench-forecast install migrate demo browser format clean audit lock lock-upgrade messages makemessages
 
@@ -29,7 +31,7 @@ $(STAMP): pyproject.toml $(LOCK)
 	@$(BIN)/uv pip sync --quiet --python $(BIN)/python $(LOCK)
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-install: $(STAMP) $(SECRET_KEY_FILE) messages
+install: $(STAMP) $(SECRET_KEY_FILE) $(OMS_CREDENTIALS_KEY_FILE) messages
 
 ## messages: compile the translation catalogues (.po -> .mo) with Babel; no gettext needed
 messages: $(STAMP)
@@ -42,6 +44,11 @@ makemessages: install
 $(SECRET_KEY_FILE):
 	@mkdir -p $(dir $@)
 	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
+# A Fernet key: 32 random bytes, URL-safe base64.
+$(OMS_CREDENTIALS_KEY_FILE):
+	@mkdir -p $(dir $@)
+	@umask 077 && $(PYTHON) -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())" > $@
 
 ## lock: after changing dependencies in pyproject.toml, pin the new ones (keeps the others)
 lock:

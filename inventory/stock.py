@@ -19,7 +19,7 @@ from oms_site.errors import InsufficientStock, ValidationFailed
 from oms_site.validation import whole_number
 
 from .models import SKU, MovementReason, StockLevel, StockMovement, Warehouse
-from .signals import stock_arrived
+from .signals import sellable_changed, stock_arrived
 
 
 def stock_for_update() -> QuerySet:
@@ -93,6 +93,8 @@ def apply_change(
         # Shops and marketplaces listen for on-hand changes; allocations show up in
         # /api/v1/stock/availability/ and in the order events instead.
         _publish_level(level, reason=reason)
+    if change.on_hand != change.allocated:
+        sellable_changed.send(sender=StockLevel, sku_ids=[level.sku_id])
     return StockMovement.objects.create(
         sku_id=level.sku_id,
         warehouse_id=level.warehouse_id,
@@ -299,7 +301,11 @@ def allocate_many(allocations, *, reference: str, actor: Actor) -> list[StockMov
             )
         )
     StockLevel.objects.bulk_update(list(changed.values()), ["allocated", "updated_at"])
-    return StockMovement.objects.bulk_create(movements)
+    movements = StockMovement.objects.bulk_create(movements)
+    sellable_changed.send(
+        sender=StockLevel, sku_ids=sorted({level.sku_id for level in changed.values()})
+    )
+    return movements
 
 
 @transaction.atomic
@@ -363,6 +369,7 @@ def set_safety_stock(*, sku, warehouse, safety_stock: int) -> StockLevel:
     StockLevel.objects.filter(pk=level.pk).update(safety_stock=safety_stock)
     level.safety_stock = safety_stock
     _publish_level(level, reason="safety_stock")
+    sellable_changed.send(sender=StockLevel, sku_ids=[level.sku_id])
     return level
 
 

@@ -39,12 +39,16 @@ class Capability(models.TextChoices):
     FORECAST_RUN = "forecast.run", _("Run forecasts, recompute a SKU, forecast settings")
     PURCHASE_VIEW = "purchase.view", _("See purchase orders")
     PURCHASE_MANAGE = "purchase.manage", _("Create, place and cancel purchase orders")
+    MARKETPLACE_VIEW = "marketplace.view", _("See marketplace sync health and logs")
+    MARKETPLACE_SYNC = "marketplace.sync", _("Sync now, replay failed records, retry pushes")
+    MARKETPLACE_CREDENTIALS = "marketplace.credentials", _("Rotate marketplace credentials")
 
 
 _ALL = frozenset(Capability)
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.OWNER: _ALL,
-    Role.MANAGER: _ALL - {Capability.API_KEYS_MANAGE},
+    # Marketplace credentials are secrets like API keys: the owner's alone.
+    Role.MANAGER: _ALL - {Capability.API_KEYS_MANAGE, Capability.MARKETPLACE_CREDENTIALS},
     Role.SUPPORT: frozenset(
         {
             Capability.ORDER_VIEW,
@@ -57,6 +61,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.STOCK_VIEW,
             Capability.FORECAST_VIEW,
             Capability.PURCHASE_VIEW,
+            Capability.MARKETPLACE_VIEW,
         }
     ),
     Role.WAREHOUSE: frozenset(
@@ -82,6 +87,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.STOCK_VIEW,
             Capability.FORECAST_VIEW,
             Capability.PURCHASE_VIEW,
+            Capability.MARKETPLACE_VIEW,
         }
     ),
 }

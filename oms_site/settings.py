@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "inventory.forecasting",
     "orders",
     "fulfillment",
+    "marketplaces",
     "returns",
     "demo",
 ]
@@ -180,6 +181,17 @@ OMS_TRACKING_POLL_MINUTES = env.int("OMS_TRACKING_POLL_MINUTES", default=30)
 # `make run` sets it to its local Bring sandbox.
 OMS_BRING_BASE_URL = env.str("OMS_BRING_BASE_URL", default="")
 
+# Secrets of outside systems (marketplace credentials) are encrypted with these Fernet
+# keys, newest first (see oms_site/encryption.py); `make` keeps one in var/credentials-key.
+OMS_CREDENTIALS_KEYS = env.list("OMS_CREDENTIALS_KEYS", default=[])
+OMS_CREDENTIALS_KEY_FILE = env.str("OMS_CREDENTIALS_KEY_FILE", default="")
+# Marketplace sync: how long a stock change waits for more changes of the same SKU before
+# it is pushed (seconds), and how often beat looks for channels due a sync.
+OMS_STOCK_PUSH_DEBOUNCE_SECONDS = env.float("OMS_STOCK_PUSH_DEBOUNCE_SECONDS", default=10.0)
+OMS_MARKETPLACE_HTTP_TIMEOUT_SECONDS = env.float(
+    "OMS_MARKETPLACE_HTTP_TIMEOUT_SECONDS", default=30.0
+)
+
 # --- REST API ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -245,6 +257,7 @@ CELERY_TASK_ROUTES = {
     "oms_site.tasks.deliver_webhooks": {"queue": "webhooks"},
     "oms_site.tasks.dispatch_due_webhooks": {"queue": "webhooks"},
     "forecasting.tasks.*": {"queue": "forecast"},
+    "marketplaces.tasks.*": {"queue": "sync"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
@@ -276,6 +289,13 @@ CELERY_BEAT_SCHEDULE = {
     "resume-stalled-forecast-batches": {
         "task": "forecasting.tasks.resume_stalled_batches",
         "schedule": 300.0,
+    },
+    # Each marketplace channel has its own interval; this only looks for the ones due.
+    "sync-due-marketplaces": {"task": "marketplaces.tasks.sync_due_channels", "schedule": 15.0},
+    "push-due-marketplace-stock": {"task": "marketplaces.tasks.push_due_stock", "schedule": 10.0},
+    "retry-due-marketplace-pushes": {
+        "task": "marketplaces.tasks.retry_due_pushes",
+        "schedule": 60.0,
     },
 }
 

@@ -9,6 +9,11 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-" +
 from .settings import *  # noqa: E402, F403
 from .settings import VAR_DIR, env, filesystem_broker_options  # noqa: E402
 
+# A fixed credentials key: tests store and read encrypted marketplace credentials.
+if not OMS_CREDENTIALS_KEYS and not OMS_CREDENTIALS_KEY_FILE:  # noqa: F405
+    OMS_CREDENTIALS_KEYS = ["dGVzdC1vbmx5LWNyZWRlbnRpYWxzLWtleS0zMmJ5dGU="]
+OMS_STOCK_PUSH_DEBOUNCE_SECONDS = 0
+
 # Tests create many users; a slow password hash would dominate the suite's time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -21,6 +21,8 @@ urlpatterns = [
     path("fulfillment/", include("fulfillment.urls")),
     path("track/", include("fulfillment.tracking_urls")),
     path("hooks/", include("fulfillment.hook_urls")),
+    path("marketplaces/", include("marketplaces.urls")),
+    path("integrations/", include("marketplaces.webhook_urls")),
     path("api/v1/", include("oms_site.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -39,8 +39,6 @@ class SalesChannel(models.Model):
         "prices are in Norway and the EU; otherwise net, with tax added.",
     )
     active = models.BooleanField(default=True)
-    credentials = models.JSONField(default=dict, blank=True)
-    sync_cursor = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -165,6 +163,11 @@ def _nothing_left_to_ship(order) -> bool:
     ).exists()
 
 
+def _fulfilled_here(order) -> bool:
+    """Condition of allocation: the channel does not ship this order from its own stock."""
+    return not order.fulfilled_by_channel
+
+
 def adds_up(field: str, expression) -> Q:
     return Q(**{f"{field}__gte": expression - _ROUNDING_SLACK}) & Q(
         **{f"{field}__lte": expression + _ROUNDING_SLACK}
@@ -223,6 +226,11 @@ class Order(FSMModelMixin, models.Model):
     ship_to_latitude = models.FloatField(null=True, blank=True)
     ship_to_longitude = models.FloatField(null=True, blank=True)
     shipping_method = models.CharField(max_length=100, blank=True)
+    fulfilled_by_channel = models.BooleanField(
+        default=False,
+        help_text="The sales channel ships this order from its own stock (e.g. Amazon FBA): "
+        "it is kept for history and never allocated or picked here.",
+    )
     tags = models.JSONField(default=list, blank=True)
     hold_reason = models.CharField(max_length=300, blank=True)
     notes = models.TextField(blank=True)
@@ -315,12 +323,17 @@ class Order(FSMModelMixin, models.Model):
         field=status,
         source=[S.PENDING, S.BACKORDERED],
         target=S.ALLOCATED,
-        conditions=[_nothing_left_to_allocate],
+        conditions=[_fulfilled_here, _nothing_left_to_allocate],
     )
     def mark_allocated(self):
         """Every unit is allocated (or drop-shipped)."""
 
-    @transition(field=status, source=[S.PENDING, S.BACKORDERED], target=S.BACKORDERED)
+    @transition(
+        field=status,
+        source=[S.PENDING, S.BACKORDERED],
+        target=S.BACKORDERED,
+        conditions=[_fulfilled_here],
+    )
     def mark_backordered(self):
         """Some units wait for stock."""
 
@@ -351,6 +364,17 @@ class Order(FSMModelMixin, models.Model):
     )
     def mark_shipped(self):
         """Every unit has shipped (or was cancelled). (django-fsm sets the state.)"""
+
+    @transition(
+        field=status,
+        source=[S.PENDING, S.ON_HOLD],
+        target=S.SHIPPED,
+        conditions=[_nothing_left_to_ship],
+    )
+    def mark_fulfilled_elsewhere(self):
+        """Every unit shipped outside this system (the marketplace's own fulfilment, such as
+        Amazon FBA, or before the order was imported): no stock of ours moved."""
+        self.hold_reason = ""
 
     @transition(
         field=status, source=S.SHIPPED, target=S.DELIVERED, permission=_may(Capability.ORDER_SHIP)

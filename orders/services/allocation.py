@@ -82,6 +82,12 @@ def allocate_order(
             all_lines = list(order.lines.select_related("sku__supplier"))
         else:
             all_lines = new_lines
+        if order.fulfilled_by_channel:
+            raise TransitionNotAllowed(
+                f"Order {order.number} is fulfilled by {order.channel.name} from its own stock; "
+                "it is never allocated here.",
+                fields={"status": ["Fulfilled by the sales channel."]},
+            )
         routable = (OrderStatus.PENDING, OrderStatus.BACKORDERED, OrderStatus.PARTIALLY_SHIPPED)
         if order.status not in routable:
             raise TransitionNotAllowed(

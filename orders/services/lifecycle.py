@@ -46,6 +46,8 @@ def release_order(order, *, actor: Actor, note: str = "") -> Order:
         + (f": {note}" if note else "")
         + (f" (was: {reason})" if reason else ""),
     )
+    if order.fulfilled_by_channel:
+        return order  # the channel ships it from its own stock: nothing to route here
     return allocate_order(order, actor=actor)
 
 
