@@ -98,6 +98,7 @@ CHANNELS = [
     ("amazon", "Amazon UK", SalesChannel.Kind.AMAZON, "GBP"),
     ("ebay", "eBay US", SalesChannel.Kind.EBAY, "USD"),
     ("shopify", "Shopify US store", SalesChannel.Kind.SHOPIFY, "USD"),
+    ("aliexpress", "AliExpress store", SalesChannel.Kind.ALIEXPRESS, "USD"),
     ("api", "Partner API", SalesChannel.Kind.API, "EUR"),
 ]
 
@@ -345,3 +346,54 @@ AGE_DAYS = {
     S.DRAFT: (0.1, 30),
     S.CANCELLED: (0.5, 364),
 }
+
+# --- Marketplaces ------------------------------------------------------------------------
+
+# The demo's marketplace channels talk to local sandboxes (`make run` starts them on these
+# ports, read back from each connection's URL). The secrets are the sandboxes' own.
+SANDBOX_HOST = "127.0.0.1"
+MARKETPLACE_SANDBOXES = {
+    "amazon": {
+        "port": 8411,
+        "credentials": {
+            "client_id": "amzn1.application-oa2-client.demo",
+            "client_secret": "demo-lwa-client-secret",
+            "refresh_token": "Atzr|demo-refresh-token",
+        },
+        "options": {
+            "seller_id": "A2DEMOSELLER",
+            "marketplace_ids": ["A1F83G8C2ARO7P"],
+            "country": "GB",
+            "prices_include_tax": True,
+            "product_type": "PRODUCT",
+        },
+    },
+    "ebay": {
+        "port": 8412,
+        "credentials": {
+            "client_id": "OMSDemo-app-PRD-0123456789",
+            "client_secret": "PRD-demo-cert-secret",
+            "refresh_token": "v^1.1#i^1#demo-refresh",
+        },
+        "options": {"country": "US"},
+    },
+    "shopify": {
+        "port": 8413,
+        "credentials": {
+            "access_token": "shpat_demo_0123456789abcdef",
+            "client_secret": "shpss_demo_webhook_secret",
+        },
+        "options": {"location_id": "gid://shopify/Location/1", "country": "US"},
+    },
+    "aliexpress": {
+        "port": 8414,
+        "credentials": {
+            "app_key": "500321",
+            "app_secret": "demo-aliexpress-app-secret",
+            "access_token": "50000demo-session",
+        },
+        "options": {"time_zone": "America/Los_Angeles", "country": "US"},
+    },
+}
+# How many SKUs of the catalogue each marketplace lists (the first N with stock).
+LISTED_SKUS = 40

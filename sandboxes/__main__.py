@@ -43,14 +43,24 @@ def _from_database(channel_code: str):
     ]
     credentials = dict(account.credentials) | dict(account.options or {})
     kind = account.channel.kind
+    port = int(account.api_base_url.rsplit(":", 1)[-1].split("/")[0])
     connection.close()
-    return kind, catalog, credentials
+    return kind, catalog, credentials, port
 
 
 def serve(args) -> int:
     from . import SandboxServer, build
 
-    kind, catalog, credentials = _from_database(args.channel)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    found = _from_database(args.channel)
+    if found is None:
+        # Keep running quietly: under `make run` an exit would stop every other process.
+        print(f"no marketplace connection for channel {args.channel!r}; sandbox idle", flush=True)
+        stop.wait()
+        return 0
+    kind, catalog, credentials, port = found
     marketplace = build(kind, catalog, credentials=credentials)
     marketplace.faults.random_429 = args.random_429
     marketplace.faults.random_5xx = args.random_5xx
@@ -58,7 +68,7 @@ def serve(args) -> int:
         marketplace.webhook_url = args.webhook_url
     if args.seed_orders:
         marketplace.store.generate(args.seed_orders)
-    server = SandboxServer(marketplace, host=args.host, port=args.port)
+    server = SandboxServer(marketplace, host=args.host, port=args.port or port)
     server.start()
     if args.orders_per_minute:
         server.start_generator(orders_per_minute=args.orders_per_minute, tick_seconds=args.tick)
@@ -96,7 +106,7 @@ def main(argv=None) -> int:
     s = sub.add_parser("serve", help="serve the stub of an OMS channel")
     s.add_argument("--channel", required=True, help="the OMS sales channel code")
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--port", type=int, default=0, help="default: the port of the connection's URL")
     s.add_argument("--seed-orders", type=int, default=0)
     s.add_argument("--orders-per-minute", type=float, default=0)
     s.add_argument("--tick", type=float, default=5.0)

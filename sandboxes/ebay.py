@@ -15,7 +15,7 @@ FILTER = re.compile(r"lastmodifieddate:\[([^\].]+(?:\.\d+)?Z?)\.\.\]")
 
 
 def ebay_id(sequence, rng) -> str:
-    return f"{rng.randint(10, 29)}-{rng.randint(10000, 99999)}-{sequence:05d}"
+    return f"{rng.randint(100, 299)}-{rng.randint(10000, 99999)}-{sequence:05d}"
 
 
 def error(status, error_id, message):

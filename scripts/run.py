@@ -36,12 +36,28 @@ def main() -> int:
         f"--schedule {var / 'celerybeat-schedule'} --pidfile {var / 'celerybeat.pid'}\n"
         f"bring: {BIN}/python -m fulfillment.carriers.bring_sandbox --port {bring_port} "
         "--transit-after 60 --deliver-after 300\n"
+        + "".join(
+            # The marketplace sandboxes: ports come from the demo connections' URLs
+            # (8411-8414); new orders keep arriving, with the odd 429 and 503.
+            f"{code}-sandbox: {BIN}/python -m sandboxes serve --channel {code} "
+            f"--seed-orders 15 --orders-per-minute 3 --random-429 0.03 --random-5xx 0.01"
+            + (
+                f" --webhook-url http://{host}:{port}/integrations/shopify/{code}/webhooks"
+                if code == "shopify"
+                else ""
+            )
+            + "\n"
+            for code in ("amazon", "ebay", "shopify", "aliexpress")
+        )
     )
     print(
         "\n"
-        "  OMS is starting: web app, Celery worker and beat, Bring sandbox (Ctrl-C stops all)\n"
+        "  OMS is starting: web app, Celery worker and beat, Bring sandbox and the four\n"
+        "  marketplace sandboxes (Amazon, eBay, Shopify, AliExpress on 127.0.0.1:8411-8414);\n"
+        "  Ctrl-C stops all\n"
         f"  Dashboard:  http://{host}:{port}/\n"
         f"  API docs:   http://{host}:{port}/api/docs/\n"
+        f"  Marketplace sync health: http://{host}:{port}/marketplaces/\n"
         "  Demo logins (user / password):\n"
         "    owner / owner-demo-pass      manager / manager-demo-pass\n"
         "    support / support-demo-pass  warehouse / warehouse-demo-pass\n"

@@ -7,8 +7,8 @@ as a module here and appends it to ``SCENARIOS``; it may use what earlier scenar
 ``context.world``.
 """
 
-from . import forecasting, fulfillment, money, order_history, recent, shop
+from . import forecasting, fulfillment, marketplaces, money, order_history, recent, shop
 
-SCENARIOS = [shop, order_history, money, fulfillment, recent, forecasting]
+SCENARIOS = [shop, order_history, money, fulfillment, recent, forecasting, marketplaces]
 
 __all__ = ["SCENARIOS"]
