@@ -1,0 +1,140 @@
+"""A real Celery worker on the real broker is SIGKILLed in the middle of a marketplace
+sync: the next run finishes the work, and no order is duplicated or lost.
+
+PostgreSQL only (the worker is another process on the same database). The Amazon stub
+runs in this process; the worker reaches it over HTTP like a real marketplace."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection as db
+from django.utils import timezone
+
+from marketplaces.models import MarketplaceConnection, MarketplaceListing, SyncRun
+from oms_site.celery_app import app
+from orders.models import Order, OrderEvent, SalesChannel
+from sandboxes import SandboxServer, build
+
+from .. import factories
+from ..marketplaces.conftest import CREDENTIALS, OPTIONS
+
+ROOT = Path(__file__).resolve().parents[2]
+ORDERS = 120
+
+
+def _database_url():
+    d = db.settings_dict
+    return f"postgres://{d['USER']}@{d['HOST']}:{d['PORT']}/{d['NAME']}"
+
+
+def start_worker():
+    env = os.environ | {
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_FILESYSTEM_DIR": str(settings.CELERY_FILESYSTEM_DIR),
+        "OMS_CREDENTIALS_KEYS": ",".join(settings.OMS_CREDENTIALS_KEYS),
+        "OMS_STOCK_PUSH_DEBOUNCE_SECONDS": "0",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "oms_site", "worker", "--pool", "solo",
+         "--queues", "sync", "--loglevel", "WARNING", "--without-heartbeat",
+         "--without-gossip", "--without-mingle"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def wait_for(condition, seconds, what):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.postgres
+@pytest.mark.timeout(600)
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_worker_loses_and_duplicates_nothing():
+    warehouse = factories.WarehouseFactory(code="lds", city="Leeds", country="GB")
+    skus = [factories.SKUFactory(code=f"KILL-{i}") for i in range(3)]
+    from inventory import stock
+    from oms_site.actors import Actor
+
+    for sku in skus:
+        stock.receive(sku=sku, warehouse=warehouse, quantity=10_000, actor=Actor.system("t"))
+    catalog = [{"sku": s.code, "title": s.code, "price": "9.00", "quantity": 100_000} for s in skus]
+    market = build("amazon", catalog, credentials=CREDENTIALS["amazon"] | OPTIONS["amazon"])
+    market.store.generate(ORDERS, status="unshipped", afn=False)
+    # Slow answers keep the run going long enough to be killed in the middle of it.
+    market.faults.update({"slow": 100_000, "slow_seconds": 0.02})
+    server = SandboxServer(market).start()
+    channel = SalesChannel.objects.create(
+        code="amazon-kill", name="Amazon", kind="amazon", currency="GBP"
+    )
+    connection = MarketplaceConnection.objects.create(
+        channel=channel,
+        api_base_url=server.url,
+        options=OPTIONS["amazon"] | {"item_fetch_concurrency": 1},
+        page_size=10,
+        rate_per_second=1000,
+        rate_burst=100,
+        lease_seconds=4,
+    )
+    connection.credentials = CREDENTIALS["amazon"]
+    connection.save()
+    MarketplaceListing.objects.bulk_create(
+        [MarketplaceListing(connection=connection, sku=s, seller_sku=s.code) for s in skus]
+    )
+    app.conf.task_always_eager = False
+    from marketplaces.tasks import sync_channel
+
+    worker = start_worker()
+    try:
+        sync_channel.delay(connection.pk, kind="scheduled", triggered_by="kill-test")
+        wait_for(
+            lambda: Order.objects.filter(channel=channel).count() >= 30, 120, "a part of the run"
+        )
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+        first = SyncRun.objects.get()
+        assert first.status == SyncRun.Status.RUNNING  # killed: nobody closed it
+        assert Order.objects.filter(channel=channel).count() < ORDERS
+
+        market.faults.update({"slow": 0})
+        worker = start_worker()
+
+        def finished():
+            if SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).exists():
+                return True
+            # The dead run's lease expires (beat would then start the next run).
+            lease = MarketplaceConnection.objects.get(pk=connection.pk).locked_until
+            if lease is None or lease < timezone.now():
+                sync_channel.delay(connection.pk, kind="scheduled", triggered_by="next run")
+                time.sleep(2)
+            return False
+
+        wait_for(finished, 240, "the next run to finish")
+    finally:
+        worker.kill()
+        worker.wait(timeout=10)
+        server.stop()
+        app.conf.task_always_eager = True
+
+    first.refresh_from_db()
+    assert first.status == SyncRun.Status.ABANDONED
+    imported = Order.objects.filter(channel=channel)
+    assert imported.count() == ORDERS
+    assert set(imported.values_list("external_id", flat=True)) == set(market.store.orders)
+    created_events = OrderEvent.objects.filter(order__channel=channel, kind=OrderEvent.Kind.CREATED)
+    assert created_events.count() == ORDERS
+    assert MarketplaceConnection.objects.get(pk=connection.pk).cursor is not None
