@@ -13,7 +13,7 @@ class CredentialsForm(forms.Form):
         super().__init__(*args, **kwargs)
         for key, label in credential_fields(kind):
             self.fields[key] = forms.CharField(
-                label=_(label),
+                label=label,
                 required=False,
                 max_length=2000,
                 strip=True,

@@ -22,7 +22,7 @@ from django.template.base import Lexer, TokenType
 from django.utils.translation.template import templatize
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["oms_site", "inventory", "orders", "fulfillment", "returns", "demo"]
+APPS = ["oms_site", "inventory", "orders", "marketplaces", "fulfillment", "returns", "demo"]
 SKIP_PARTS = {"migrations", ".venv", "var", "node_modules"}
 # Texts that are the same in every language (the product's name, symbols).
 NOT_WORDS = {"OMS"}

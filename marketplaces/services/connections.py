@@ -3,6 +3,7 @@ page) and the listings whose stock is pushed."""
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from ..connectors import tokens
 from ..models import MarketplaceConnection
@@ -10,23 +11,23 @@ from ..models import MarketplaceConnection
 # Per marketplace: (key, label) of each secret the connection needs.
 CREDENTIAL_FIELDS = {
     "amazon": [
-        ("client_id", "LWA client id"),
-        ("client_secret", "LWA client secret"),
-        ("refresh_token", "LWA refresh token"),
+        ("client_id", _("LWA client id")),
+        ("client_secret", _("LWA client secret")),
+        ("refresh_token", _("LWA refresh token")),
     ],
     "ebay": [
-        ("client_id", "App id (client id)"),
-        ("client_secret", "Cert id (client secret)"),
-        ("refresh_token", "User refresh token"),
+        ("client_id", _("App id (client id)")),
+        ("client_secret", _("Cert id (client secret)")),
+        ("refresh_token", _("User refresh token")),
     ],
     "shopify": [
-        ("access_token", "Admin API access token"),
-        ("client_secret", "App client secret (verifies webhooks)"),
+        ("access_token", _("Admin API access token")),
+        ("client_secret", _("App client secret (verifies webhooks)")),
     ],
     "aliexpress": [
-        ("app_key", "App key"),
-        ("app_secret", "App secret"),
-        ("access_token", "Seller access token (session)"),
+        ("app_key", _("App key")),
+        ("app_secret", _("App secret")),
+        ("access_token", _("Seller access token (session)")),
     ],
 }
 
