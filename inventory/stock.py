@@ -271,13 +271,14 @@ def allocate_locked(level: StockLevel, quantity: int, *, reference: str, actor: 
 def allocate_many(allocations, *, reference: str, actor: Actor) -> list[StockMovement]:
     """Allocate on several levels the caller locked, in one UPDATE and one INSERT.
 
-    ``allocations`` is a list of (level, units); a level may appear more than once (two
-    lines of one SKU). Either every allocation fits or InsufficientStock is raised and the
-    caller's transaction rolls back.
+    ``allocations`` is a list of (level, units), or (level, units, reference) when one
+    call serves several references (a batch of orders); a level may appear more than once
+    (two lines of one SKU). Either every allocation fits or InsufficientStock is raised
+    and the caller's transaction rolls back.
     """
     now = timezone.now()
     changed, movements = {}, []
-    for level, quantity in allocations:
+    for level, quantity, *own_reference in allocations:
         _positive(quantity)
         if level.allocated + quantity > level.on_hand:
             available = level.on_hand - level.allocated
@@ -295,7 +296,7 @@ def allocate_many(allocations, *, reference: str, actor: Actor) -> list[StockMov
                 warehouse_id=level.warehouse_id,
                 allocated_change=quantity,
                 reason=MovementReason.ALLOCATION,
-                reference=reference[:100],
+                reference=(own_reference[0] if own_reference else reference)[:100],
                 actor_label=actor.label[:150],
                 actor_user_id=actor.user_id,
             )

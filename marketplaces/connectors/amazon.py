@@ -255,8 +255,8 @@ class AmazonConnector(Connector):
                     quantity_shipped=min(shipped, quantity),
                 )
             )
-        if not gross_prices:
-            shipping += shipping_tax
+        if gross_prices:
+            shipping -= shipping_tax  # stored net, with its tax beside it
         address = self._address(record.get("ShippingAddress"), external_id)
         buyer = record.get("BuyerInfo") or {}
         return RemoteOrder(

@@ -95,8 +95,8 @@ class RemoteOrder:
     email: str = ""
     buyer_name: str = ""
     phone: str = ""
-    shipping_total: Decimal = Decimal(0)  # net
-    shipping_tax: Decimal = Decimal(0)
+    shipping_total: Decimal = Decimal(0)  # net of tax
+    shipping_tax: Decimal = Decimal(0)  # as the marketplace states it
     grand_total: Decimal | None = None  # as the marketplace states it
     shipping_method: str = ""
     fulfilled_by_marketplace: bool = False

@@ -296,8 +296,8 @@ class ShopifyConnector(Connector):
             ),
             start=money(0, what="tax"),
         )
-        if not taxes_included:
-            shipping += shipping_tax
+        if taxes_included:
+            shipping -= shipping_tax  # stored net, with its tax beside it
         total = record.get("totalPriceSet")
         return RemoteOrder(
             external_id=external_id,

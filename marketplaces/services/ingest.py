@@ -130,6 +130,9 @@ def placement_spec(connection, remote: RemoteOrder, resolve, *, draft: bool) -> 
         else None,
         "email": email,
         "shipping_total": remote.shipping_total,
+        "shipping_tax": remote.shipping_tax,
+        # Connectors send net prices with the marketplace's own tax amounts.
+        "prices_include_tax": False,
         "shipping_method": remote.shipping_method,
         "tags": ["fulfilled-by-marketplace"] if remote.fulfilled_by_marketplace else [],
         "placed_at": remote.purchased_at,

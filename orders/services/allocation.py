@@ -184,13 +184,19 @@ def _attach_allocations(lines, allocations) -> None:
         in_hand.attach(line, "allocations", by_line.get(line.pk, []))
 
 
-def _record_decision(order, decision, snapshot, *, actor, manual, announce):
+def decision_details(decision, snapshot, *, manual=None) -> dict:
+    """The routing decision as stored on the order and in its ``routed`` event."""
     codes = {wh.id: wh.code for wh in snapshot.warehouses}
     details = decision.as_dict()
     for entry in details["assignments"]:
         entry["warehouse"] = codes.get(entry["warehouse_id"])
     if manual is not None:
         details["manual_warehouse"] = manual.code
+    return details
+
+
+def _record_decision(order, decision, snapshot, *, actor, manual, announce):
+    details = decision_details(decision, snapshot, manual=manual)
     order.routing_decision = details
     save_order_fields(order, ["routing_decision"])
     record_event(

@@ -1,28 +1,59 @@
-"""Placing many orders in one transaction (marketplace pages, imports).
+"""Placing many orders in one transaction (a marketplace page, an import).
 
-Every order gets exactly what ``place_order`` gives one order — validation, totals,
-customer, hold rules, routing and allocation under the stock locks, the event trail and
-one ``order.created`` webhook — because each goes through ``place_order`` itself, inside
-a savepoint of the caller's transaction: an order that is refused (unknown SKU, bad
-address, duplicate external id) is reported and the others still commit, all together.
-The caller locks the stock of every SKU in the batch first (pk order), so two batches in
-two workers never wait on each other in a cycle.
+Each order is checked and priced by ``placement.build_order`` — the same validation,
+pricing, tax, base-currency figures and address checks as ``place_order`` — and gets
+the same outcome: hold rules, routing and allocation under the stock locks, the event
+trail (created, submitted, allocated/backordered or held, routed, paid) and one
+``order.created`` webhook. What differs is only how it is written: customers are found
+or created for the whole batch at once; the stock of every SKU of the batch is locked
+once, in primary-key order, and each order is routed against that locked snapshot (which
+every allocation then reduces, so the batch can't promise a unit twice); orders, lines,
+allocations, ledger rows, events and outbox rows are each one INSERT for the batch.
+
+An order that is refused (unknown SKU, bad address, duplicate external id) is reported
+in its place in the result and the others are placed. If the batch meets a conflict only
+the database sees (another worker imported one of its orders a moment ago), the batch
+falls back to placing its orders one by one, each in a savepoint.
 """
 
-from django.db import transaction
+import secrets
 
+from django.db import IntegrityError, transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat, LPad
+from django.utils import timezone
+
+from inventory import routing, stock
+from inventory import services as inventory_services
+from inventory.models import SKU, RoutingSettings
+from oms_site import webhooks
 from oms_site.actors import Actor
-from oms_site.errors import DomainError
+from oms_site.errors import Conflict, DomainError
+from oms_site.money import validate_currency
 
+from ..models import Allocation, Customer, Order, OrderEvent, OrderLine, OrderStatus
+from .allocation import decision_details
 from .amendments import record_channel_payment
-from .placement import place_order
+from .events import order_payload
+from .placement import build_order, hold_reasons, order_lines_from, place_order
+
+S = OrderStatus
 
 
 def place_orders(specs: list[dict], *, actor: Actor, paid_by: str = "") -> list:
-    """``specs``: keyword arguments of ``place_order`` per order. Returns, in the same
-    order, the placed ``Order`` or the ``DomainError`` that refused it. With ``paid_by``,
-    each order is recorded as paid, collected by that party (marketplaces)."""
+    """``specs``: keyword arguments of ``place_order`` per order (not drafts, no stock
+    hold, no chosen warehouse). Returns, in the same order, the placed ``Order`` or the
+    ``DomainError`` that refused it. With ``paid_by``, each order is recorded as paid,
+    collected by that party (marketplaces collect the buyer's money)."""
     assert transaction.get_connection().in_atomic_block, "place_orders needs a transaction"
+    try:
+        with transaction.atomic():
+            return _place_batch(specs, actor=actor, paid_by=paid_by)
+    except IntegrityError:
+        return _place_one_by_one(specs, actor=actor, paid_by=paid_by)
+
+
+def _place_one_by_one(specs, *, actor, paid_by):
     results = []
     for spec in specs:
         try:
@@ -34,4 +65,297 @@ def place_orders(specs: list[dict], *, actor: Actor, paid_by: str = "") -> list:
             results.append(exc)
         else:
             results.append(order)
+    return results
+
+
+class _Customers:
+    """Find or create the batch's customers with three queries, like ``_customer``."""
+
+    def __init__(self, specs):
+        wanted = {}
+        for spec in specs:
+            raw = spec.get("customer") or {}
+            email = (raw.get("email") or spec.get("email") or "").strip().lower()
+            if email and email not in wanted:
+                wanted[email] = raw
+        found = {c.email: c for c in Customer.objects.filter(email__in=list(wanted))}
+        missing = [
+            Customer(
+                email=email,
+                name=(raw.get("name") or "")[:200],
+                phone=(raw.get("phone") or "")[:40],
+            )
+            for email, raw in wanted.items()
+            if email not in found
+        ]
+        if missing:
+            Customer.objects.bulk_create(missing, ignore_conflicts=True)
+            found.update(
+                {c.email: c for c in Customer.objects.filter(email__in=[c.email for c in missing])}
+            )
+        self.by_email = found
+
+    def __call__(self, raw, email):
+        raw = raw or {}
+        email = (raw.get("email") or email or "").strip().lower()
+        return self.by_email.get(email) if email else None
+
+
+def _event(order, kind, actor, *, message="", from_status="", to_status="", details=None):
+    return OrderEvent(
+        order=order,
+        kind=kind,
+        actor_kind=actor.kind,
+        actor_label=actor.label[:150],
+        actor_user_id=actor.user_id,
+        from_status=from_status,
+        to_status=to_status,
+        message=message[:500],
+        details=details or {},
+    )
+
+
+def _place_batch(specs, *, actor, paid_by):
+    results: list = [None] * len(specs)
+    find_customer = _Customers(specs)
+    built = []  # (index, order, priced)
+    seen_ids = {}
+    for index, spec in enumerate(specs):
+        try:
+            channel = spec["channel"]
+            if not channel.active:
+                from oms_site.errors import ValidationFailed
+
+                raise ValidationFailed(
+                    "This sales channel is inactive.", fields={"channel": ["Inactive."]}
+                )
+            currency = validate_currency(spec.get("currency") or channel.currency)
+            external_id = spec.get("external_id")
+            external_id = (str(external_id).strip() or None) if external_id is not None else None
+            order, priced = build_order(
+                **{
+                    k: v
+                    for k, v in spec.items()
+                    if k not in ("channel", "currency", "external_id", "actor")
+                },
+                channel=channel,
+                currency=currency,
+                external_id=external_id,
+                find_customer=find_customer,
+            )
+        except DomainError as exc:
+            results[index] = exc
+            continue
+        key = (channel.pk, external_id)
+        if external_id is not None and key in seen_ids:
+            results[index] = Conflict(
+                f"Order {external_id} appears twice in one batch.",
+                fields={"external_id": ["Twice in this batch."]},
+                code="duplicate_external_id",
+            )
+            continue
+        seen_ids[key] = index
+        built.append((index, order, priced))
+    # Orders imported before (one query for the batch).
+    pairs = [(o.channel_id, o.external_id) for _, o, _ in built if o.external_id]
+    if pairs:
+        existing = {
+            (c, e): n
+            for c, e, n in Order.objects.filter(
+                channel_id__in={c for c, _ in pairs}, external_id__in=[e for _, e in pairs]
+            ).values_list("channel_id", "external_id", "number")
+        }
+        kept = []
+        for index, order, priced in built:
+            number = existing.get((order.channel_id, order.external_id))
+            if number:
+                results[index] = Conflict(
+                    f"Order {order.external_id} of {order.channel.code} already exists "
+                    f"as {number}.",
+                    fields={"external_id": [f"Already imported as {number}."]},
+                    code="duplicate_external_id",
+                )
+            else:
+                kept.append((index, order, priced))
+        built = kept
+    if not built:
+        return results
+
+    now = timezone.now()
+    events = []  # written after the orders (they need ids): (order, event)
+    lines_of = {}
+    for index, order, priced in built:
+        order.tracking_token = secrets.token_urlsafe(32)
+        lines_of[index] = order_lines_from(priced)
+        events.append(
+            _event(
+                order,
+                OrderEvent.Kind.CREATED,
+                actor,
+                to_status=S.DRAFT,
+                message=f"Created from {order.channel.name}"
+                + (f" ({order.external_id})" if order.external_id else ""),
+                details={
+                    "lines": len(lines_of[index]),
+                    "grand_total": str(order.grand_total),
+                    "currency": order.currency,
+                    "order_discount": str(priced.order_discount),
+                    "prices_include_tax": priced.prices_include_tax,
+                },
+            )
+        )
+        order.submit()
+        events.append(
+            _event(
+                order,
+                OrderEvent.Kind.STATUS_CHANGED,
+                actor,
+                from_status=S.DRAFT,
+                to_status=S.PENDING,
+            )
+        )
+        reasons = hold_reasons(order)
+        if reasons:
+            reason = " ".join(reasons)
+            order.hold(reason[:300])
+            events.append(
+                _event(
+                    order,
+                    OrderEvent.Kind.STATUS_CHANGED,
+                    actor,
+                    from_status=S.PENDING,
+                    to_status=S.ON_HOLD,
+                    message="Held by pre-fulfillment checks: " + reason,
+                )
+            )
+
+    # Routing and allocation: the batch's stock locked once, in pk order.
+    to_route = [(i, o) for i, o, _ in built if o.status == S.PENDING]
+    allocations, stock_items, decisions = [], [], {}
+    if to_route:
+        sku_ids = sorted({ln.sku_id for i, _ in to_route for ln in lines_of[i]})
+        levels = stock.lock_levels_for_skus(sku_ids)
+        by_pair = {(lv.sku_id, lv.warehouse_id): lv for lv in levels}
+        config = RoutingSettings.current()
+        skus = list(SKU.objects.filter(pk__in=sku_ids).select_related("supplier"))
+        snapshot = inventory_services.snapshot_from_levels(
+            levels, respect_safety_stock=config.respect_safety_stock, skus=skus
+        )
+        routing_config = inventory_services.routing_config(config)
+        for index, order in to_route:
+            lines = lines_of[index]
+            decision = routing.route(
+                [routing.RouteLine(key, ln.sku_id, ln.quantity) for key, ln in enumerate(lines)],
+                routing.Destination(
+                    order.ship_to_country, order.ship_to_latitude, order.ship_to_longitude
+                ),
+                snapshot,
+                routing_config,
+            )
+            for assignment in decision.assignments:
+                line = lines[assignment.line_key]
+                line.quantity_allocated += assignment.quantity
+                allocations.append((index, assignment.line_key, assignment))
+                if assignment.warehouse_id is not None:
+                    pair = (assignment.warehouse_id, assignment.sku_id)
+                    snapshot.available[pair] = snapshot.available.get(pair, 0) - assignment.quantity
+                    stock_items.append(
+                        (
+                            by_pair[(assignment.sku_id, assignment.warehouse_id)],
+                            assignment.quantity,
+                            index,
+                        )
+                    )
+            fully = all(ln.quantity_allocated == ln.quantity for ln in lines)
+            if fully:
+                order.mark_allocated()
+            else:
+                order.mark_backordered()
+            events.append(
+                _event(
+                    order,
+                    OrderEvent.Kind.STATUS_CHANGED,
+                    actor,
+                    from_status=S.PENDING,
+                    to_status=order.status,
+                )
+            )
+            decisions[index] = (decision, decision_details(decision, snapshot))
+    if paid_by:
+        for _, order, _ in built:
+            order.payment_captured()
+
+    # Writes: orders, lines, allocations, ledger, events, outbox.
+    orders = [order for _, order, _ in built]
+    for order in orders:
+        order.created_at = order.updated_at = now
+    Order.objects.bulk_create(orders)
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(
+        number=Concat(Value("SO-"), LPad(Cast("id", CharField()), 7, Value("0")))
+    )
+    all_lines = []
+    for index, order, _ in built:
+        order.number = f"SO-{order.pk:07d}"
+        for line in lines_of[index]:
+            line.order = order
+            all_lines.append(line)
+    OrderLine.objects.bulk_create(all_lines)
+    index_of = {i: order for i, order, _ in built}
+    Allocation.objects.bulk_create(
+        [
+            Allocation(
+                line=lines_of[index][key],
+                warehouse_id=a.warehouse_id,
+                supplier_id=a.supplier_id,
+                quantity=a.quantity,
+            )
+            for index, key, a in allocations
+        ]
+    )
+    if stock_items:
+        stock.allocate_many(
+            [
+                (level, units, f"order:{index_of[index].number}")
+                for level, units, index in stock_items
+            ],
+            reference="",
+            actor=actor,
+        )
+    routed = []
+    for index, (decision, details) in decisions.items():
+        order = index_of[index]
+        # The decision names lines by their position; the stored one by their id.
+        for entry in details["assignments"]:
+            entry["line"] = lines_of[index][entry["line"]].pk
+        details["backordered"] = {
+            str(lines_of[index][int(k)].pk): v for k, v in details["backordered"].items()
+        }
+        order.routing_decision = details
+        routed.append(order)
+        events.append(
+            _event(
+                order, OrderEvent.Kind.ROUTED, actor, message=decision.explanation, details=details
+            )
+        )
+    if routed:
+        Order.objects.bulk_update(routed, ["routing_decision"])
+    if paid_by:
+        for order in orders:
+            events.append(
+                _event(
+                    order,
+                    OrderEvent.Kind.PAYMENT,
+                    actor,
+                    from_status="unpaid",
+                    to_status=order.payment_status,
+                    message=f"Paid: collected by {paid_by}",
+                    details={"amount": str(order.grand_total), "currency": order.currency},
+                )
+            )
+    for event in events:
+        event.order_id = event.order.pk
+    OrderEvent.objects.bulk_create(events)
+    webhooks.publish_many("order.created", [order_payload(order) for order in orders])
+    for index, order, _ in built:
+        results[index] = order
     return results

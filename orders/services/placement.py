@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_countries import countries
+from oms_site.batch_cache import peek, remember
 
 from inventory import geocoding
 from inventory import services as inventory_services
@@ -92,6 +93,22 @@ def _money(value, *, field, currency, allow_zero=True) -> Decimal:
     return amount
 
 
+def skus_by_code(codes) -> dict:
+    """Code -> SKU (with product and supplier); inside a batch, each SKU is read once."""
+    found, missing = {}, []
+    for code in codes:
+        sku = peek(("sku", code))
+        if sku is None:
+            missing.append(code)
+        else:
+            found[code] = sku
+    if missing:
+        for sku in SKU.objects.filter(code__in=missing).select_related("product", "supplier"):
+            found[sku.code] = sku
+            remember(("sku", sku.code), sku)
+    return found
+
+
 def _build_lines(raw_lines, currency) -> list[pricing.LineInput]:
     """Check the lines as sent (SKU, quantity, prices); pricing comes after."""
     if not isinstance(raw_lines, list) or not raw_lines:
@@ -104,12 +121,7 @@ def _build_lines(raw_lines, currency) -> list[pricing.LineInput]:
         line["sku"].code if isinstance(line.get("sku"), SKU) else line.get("sku")
         for line in raw_lines
     }
-    skus = {
-        sku.code: sku
-        for sku in SKU.objects.filter(code__in=[c for c in codes if c]).select_related(
-            "product", "supplier"
-        )
-    }
+    skus = skus_by_code([c for c in codes if c])
     lines, errors = [], {}
     for index, raw in enumerate(raw_lines):
         prefix = f"lines.{index}"
@@ -295,14 +307,12 @@ def hold_reasons(order: Order) -> list[str]:
     return reasons
 
 
-@transaction.atomic
-def place_order(
+def build_order(
     *,
     channel,
     lines,
-    currency=None,
+    currency,
     shipping_address,
-    actor: Actor,
     billing_address=None,
     customer=None,
     email="",
@@ -314,35 +324,15 @@ def place_order(
     tags=(),
     notes="",
     expected_grand_total=None,
-    reservation_token=None,
-    warehouse: Warehouse | None = None,
     draft=False,
     placed_at=None,
-) -> Order:
-    """Create an order from any channel, check it, and route it (unless it is a draft).
-
-    The same channel + external id twice is refused with 409 ``duplicate_external_id``
-    naming the existing order; nothing is written.
-    """
-    if draft and (reservation_token or warehouse is not None):
-        field = "reservation_token" if reservation_token else "warehouse"
-        raise ValidationFailed(
-            "A draft is not routed: place it without a stock hold or a chosen warehouse, "
-            "and route it when it is submitted.",
-            fields={field: ["Not allowed with draft."]},
-        )
-    currency = validate_currency(currency or channel.currency)
-    if not channel.active:
-        raise ValidationFailed("This sales channel is inactive.", fields={"channel": ["Inactive."]})
-    if external_id is not None:
-        external_id = str(external_id).strip() or None
-        existing = Order.objects.filter(channel=channel, external_id=external_id).first()
-        if existing is not None:
-            raise Conflict(
-                f"Order {external_id} of {channel.code} already exists as {existing.number}.",
-                fields={"external_id": [f"Already imported as {existing.number}."]},
-                code="duplicate_external_id",
-            )
+    prices_include_tax=None,
+    find_customer=None,
+) -> tuple[Order, pricing.PricedOrder]:
+    """Check and price an order and build it, unsaved: everything placement decides
+    before it writes (shared by ``place_order`` and the bulk placement).
+    ``find_customer(customer, email, channel)`` resolves the buyer (default: find or
+    create it as placement does)."""
     shipping = clean_address(shipping_address, "shipping_address")
     billing = clean_address(billing_address, "billing_address") if billing_address else {}
     placed_at = None if draft else (placed_at or timezone.now())
@@ -356,6 +346,7 @@ def place_order(
         shipping_total=shipping_total,
         shipping_tax=shipping_tax,
         discount=discount,
+        prices_include_tax=prices_include_tax,
     )
     grand_total = priced.grand_total
     if expected_grand_total is not None:
@@ -371,7 +362,7 @@ def place_order(
         channel=channel,
         external_id=external_id,
         currency=currency,
-        customer=_customer(customer, email, channel),
+        customer=(find_customer or _customer)(customer, email, channel),
         customer_name=((customer or {}).get("name") or "").strip()[:200],
         customer_phone=((customer or {}).get("phone") or "").strip()[:40],
         email=(email or (customer or {}).get("email") or "").strip().lower()[:254],
@@ -395,6 +386,82 @@ def place_order(
         notes=notes,
         placed_at=placed_at,
     )
+    return order, priced
+
+
+@transaction.atomic
+def place_order(
+    *,
+    channel,
+    lines,
+    currency=None,
+    shipping_address,
+    actor: Actor,
+    billing_address=None,
+    customer=None,
+    email="",
+    external_id=None,
+    shipping_total=0,
+    shipping_tax=None,
+    discount=0,
+    shipping_method="",
+    tags=(),
+    notes="",
+    expected_grand_total=None,
+    reservation_token=None,
+    warehouse: Warehouse | None = None,
+    draft=False,
+    placed_at=None,
+    prices_include_tax=None,
+) -> Order:
+    """Create an order from any channel, check it, and route it (unless it is a draft).
+
+    ``prices_include_tax`` overrides the channel's convention for this order (a
+    marketplace connector sends net prices with the marketplace's own tax amounts).
+
+    The same channel + external id twice is refused with 409 ``duplicate_external_id``
+    naming the existing order; nothing is written.
+    """
+    if draft and (reservation_token or warehouse is not None):
+        field = "reservation_token" if reservation_token else "warehouse"
+        raise ValidationFailed(
+            "A draft is not routed: place it without a stock hold or a chosen warehouse, "
+            "and route it when it is submitted.",
+            fields={field: ["Not allowed with draft."]},
+        )
+    currency = validate_currency(currency or channel.currency)
+    if not channel.active:
+        raise ValidationFailed("This sales channel is inactive.", fields={"channel": ["Inactive."]})
+    if external_id is not None:
+        external_id = str(external_id).strip() or None
+        existing = Order.objects.filter(channel=channel, external_id=external_id).first()
+        if existing is not None:
+            raise Conflict(
+                f"Order {external_id} of {channel.code} already exists as {existing.number}.",
+                fields={"external_id": [f"Already imported as {existing.number}."]},
+                code="duplicate_external_id",
+            )
+    order, priced = build_order(
+        channel=channel,
+        lines=lines,
+        currency=currency,
+        shipping_address=shipping_address,
+        billing_address=billing_address,
+        customer=customer,
+        email=email,
+        external_id=external_id,
+        shipping_total=shipping_total,
+        shipping_tax=shipping_tax,
+        discount=discount,
+        shipping_method=shipping_method,
+        tags=tags,
+        notes=notes,
+        expected_grand_total=expected_grand_total,
+        draft=draft,
+        placed_at=placed_at,
+        prices_include_tax=prices_include_tax,
+    )
+    grand_total = order.grand_total
     try:
         with transaction.atomic():
             order.save()

@@ -26,6 +26,8 @@ SPEC = {
     "unroute": ({S.ALLOCATED, S.BACKORDERED}, S.PENDING),
     "mark_partially_shipped": ({S.ALLOCATED, S.PARTIALLY_SHIPPED}, S.PARTIALLY_SHIPPED),
     "mark_shipped": ({S.ALLOCATED, S.PARTIALLY_SHIPPED}, S.SHIPPED),
+    # Shipped outside this system: by the marketplace itself (Amazon FBA) or before import.
+    "mark_fulfilled_elsewhere": ({S.PENDING, S.ON_HOLD}, S.SHIPPED),
     "mark_delivered": ({S.SHIPPED}, S.DELIVERED),
     "mark_partially_returned": ({S.DELIVERED, S.PARTIALLY_RETURNED}, S.PARTIALLY_RETURNED),
     "mark_returned": ({S.DELIVERED, S.PARTIALLY_RETURNED}, S.RETURNED),

@@ -1,0 +1,132 @@
+"""Bulk placement: many orders in one transaction, each with what place_order gives one."""
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from inventory import stock
+from inventory.models import StockLevel
+from oms_site.errors import Conflict, ValidationFailed
+from oms_site.models import OutboxEvent
+from orders.models import Order, OrderEvent
+from orders.services import place_order
+from orders.services.bulk_placement import place_orders
+
+from .. import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def spec(channel, external_id, lines, **extra):
+    return {
+        "channel": channel,
+        "external_id": external_id,
+        "currency": "EUR",
+        "customer": {"email": f"{external_id}@example.com", "name": "Erika"},
+        "shipping_address": {
+            "name": "Erika",
+            "line1": "Heidestrasse 17",
+            "city": "Köln",
+            "country": "DE",
+        },
+        "lines": [{"sku": code, "quantity": qty} for code, qty in lines],
+        **extra,
+    }
+
+
+@pytest.fixture
+def world(db, system_actor):
+    channel = factories.ChannelFactory()
+    warehouse = factories.WarehouseFactory(code="ber")
+    skus = [factories.SKUFactory(code=f"B-{i}", price="10.00") for i in range(3)]
+    for sku in skus:
+        stock.receive(sku=sku, warehouse=warehouse, quantity=5, actor=system_actor)
+    return channel, skus
+
+
+def test_a_batch_gives_each_order_what_place_order_gives_one(world, system_actor):
+    channel, skus = world
+    single = place_order(**spec(channel, "single", [("B-0", 1), ("B-1", 1)]), actor=system_actor)
+    with transaction.atomic():
+        results = place_orders(
+            [spec(channel, f"batch-{i}", [("B-0", 1), ("B-1", 1)]) for i in range(3)],
+            actor=system_actor,
+        )
+    assert all(isinstance(r, Order) for r in results)
+    for order in results:
+        order.refresh_from_db()
+        assert order.status == single.status == "allocated"
+        assert order.number == f"SO-{order.pk:07d}"
+        assert order.grand_total == single.grand_total
+        kinds = list(order.events.values_list("kind", flat=True))
+        assert kinds == list(single.events.values_list("kind", flat=True))
+        assert order.routing_decision["assignments"][0]["line"] in set(
+            order.lines.values_list("pk", flat=True)
+        )
+    assert OutboxEvent.objects.filter(event_type="order.created").count() == 4
+    assert StockLevel.objects.get(sku=skus[0]).allocated == 4
+
+
+def test_refused_orders_are_reported_in_place_and_the_rest_placed(world, system_actor):
+    channel, _ = world
+    place_order(**spec(channel, "old", [("B-0", 1)]), actor=system_actor)
+    with transaction.atomic():
+        results = place_orders(
+            [
+                spec(channel, "ok-1", [("B-0", 1)]),
+                spec(channel, "bad", [("NOPE", 1)]),
+                spec(channel, "old", [("B-0", 1)]),
+                spec(channel, "ok-2", [("B-2", 1)]),
+                spec(channel, "ok-2", [("B-2", 1)]),
+            ],
+            actor=system_actor,
+        )
+    assert isinstance(results[0], Order) and isinstance(results[3], Order)
+    assert isinstance(results[1], ValidationFailed)
+    assert isinstance(results[2], Conflict) and results[2].code == "duplicate_external_id"
+    assert isinstance(results[4], Conflict)
+
+
+def test_a_batch_never_promises_a_unit_twice(world, system_actor):
+    channel, skus = world
+    with transaction.atomic():
+        results = place_orders(
+            [spec(channel, f"hot-{i}", [("B-1", 2)]) for i in range(4)], actor=system_actor
+        )
+    statuses = sorted(o.status for o in results)
+    assert statuses == ["allocated", "allocated", "backordered", "backordered"]
+    assert StockLevel.objects.get(sku=skus[1]).allocated == 5
+    assert OrderEvent.objects.filter(kind="routed").count() == 4
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_batches_at_once_on_the_same_stock_allocate_exactly_what_is_there(system_actor):
+    channel = factories.ChannelFactory()
+    warehouse = factories.WarehouseFactory(code="ber")
+    sku = factories.SKUFactory(code="RACE", price="10.00")
+    stock.receive(sku=sku, warehouse=warehouse, quantity=30, actor=system_actor)
+    errors = []
+
+    def batch(prefix):
+        try:
+            with transaction.atomic():
+                place_orders(
+                    [spec(channel, f"{prefix}-{i}", [("RACE", 1)]) for i in range(25)],
+                    actor=system_actor,
+                )
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=batch, args=(p,)) for p in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert StockLevel.objects.get(sku=sku).allocated == 30
+    assert Order.objects.filter(status="allocated").count() == 30
+    assert Order.objects.filter(status="backordered").count() == 20
