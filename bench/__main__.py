@@ -11,7 +11,7 @@ import time
 
 from .common import database_url, setup
 
-SECTIONS = ("orders", "list", "routing", "fulfillment", "import", "dashboard")
+SECTIONS = ("orders", "list", "routing", "fulfillment", "import", "dashboard", "marketplaces")
 
 
 def _load() -> str:
@@ -27,7 +27,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "sections",
         nargs="*",
-        help="orders, list, routing, fulfillment, import, dashboard (default: all)",
+        help="orders, list, routing, fulfillment, import, dashboard, marketplaces (default: all)",
     )
     parser.add_argument("--count", type=int, default=2000, help="API orders per run")
     parser.add_argument("--clients", type=int, default=8, help="API client threads")
@@ -59,6 +59,12 @@ def main(argv=None) -> int:
     parser.add_argument("--scans", type=int, default=600, help="pick-screen scans to time")
     parser.add_argument("--import-rows", type=int, default=20_000, help="stock CSV rows")
     parser.add_argument("--import-baseline-rows", type=int, default=2_000)
+    parser.add_argument(
+        "--ingest-orders", type=int, default=10_000, help="marketplace orders to ingest per run"
+    )
+    parser.add_argument(
+        "--ingest-api-orders", type=int, default=2000, help="the same orders through the API"
+    )
     args = parser.parse_args(argv)
     sections = args.sections or list(SECTIONS)
     unknown = [s for s in sections if s not in SECTIONS]
@@ -118,6 +124,10 @@ def main(argv=None) -> int:
         from . import dashboard
 
         dashboard.run(sizes=[int(size) for size in args.dashboard_sizes.split(",") if size])
+    if "marketplaces" in sections:
+        from . import marketplace_ingest
+
+        marketplace_ingest.run(count=args.ingest_orders, api_count=args.ingest_api_orders)
     print(f"\nbench finished in {time.monotonic() - started:.0f} s (load average {_load()})")
     return 0
 
