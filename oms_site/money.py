@@ -112,15 +112,19 @@ def convert_to_base(amount, currency: str, on_date):
     """
     from django.conf import settings
 
+    from .batch_cache import cached
     from .models import ExchangeRate
 
     base = settings.OMS_BASE_CURRENCY
     if currency == base:
         return Decimal(amount), Decimal(1), on_date
-    rate = (
-        ExchangeRate.objects.filter(currency=currency, valid_on__lte=on_date)
-        .order_by("-valid_on")
-        .first()
+    rate = cached(
+        ("exchange_rate", currency, on_date),
+        lambda: (
+            ExchangeRate.objects.filter(currency=currency, valid_on__lte=on_date)
+            .order_by("-valid_on")
+            .first()
+        ),
     )
     if rate is None:
         return None

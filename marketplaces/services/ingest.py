@@ -141,7 +141,7 @@ def placement_spec(connection, remote: RemoteOrder, resolve, *, draft: bool) -> 
 
 
 def _link(connection, order, remote: RemoteOrder) -> MarketplaceOrder:
-    lines = list(order.lines.order_by("pk"))
+    lines = getattr(order, "placed_lines", None) or list(order.lines.order_by("pk"))
     refs = {str(line.pk): rl.external_id for line, rl in zip(lines, remote.lines, strict=False)}
     return MarketplaceOrder(
         order=order,
@@ -272,7 +272,9 @@ def _apply_changes(connection, link, remote, resolve, actor) -> bool:
     return changed
 
 
-def ingest_one(connection, connector, record, *, links, resolve, actor, result: PageResult):
+def classify(connector, record, *, links, result: PageResult):
+    """What a record needs, without writing: None (nothing: the version we have),
+    ("bulk", remote) for a new paid order, ("write", remote, link) for the others."""
     known = links.get(connector.record_id(record))
     stamp = parse_datetime(connector.record_updated_at(record) or "")
     if known is not None and stamp is not None and known.remote_updated_at == stamp:
@@ -286,20 +288,31 @@ def ingest_one(connection, connector, record, *, links, resolve, actor, result: 
     if link is not None:
         if link.remote_updated_at and remote.updated_at < link.remote_updated_at:
             result.unchanged += 1  # an older version (read out of order): keep ours
-            return
-        content_hash = remote.content_hash()
-        if content_hash == link.content_hash:
+            return None
+        if remote.content_hash() == link.content_hash:
             if remote.updated_at != link.remote_updated_at:
                 MarketplaceOrder.objects.filter(pk=link.pk).update(
                     remote_updated_at=remote.updated_at
                 )
             result.unchanged += 1
-            return
+            return None
+        return "write", remote, link
+    if remote.target == Target.CANCELLED and not remote.lines:
+        result.unchanged += 1  # cancelled before we ever saw it, nothing left to record
+        return None
+    if remote.target == Target.TO_SHIP and not remote.fulfilled_by_marketplace:
+        return "bulk", remote
+    return "write", remote, None
+
+
+def write_one(connection, remote, link, *, resolve, actor, result: PageResult):
+    """Bring a known order in step, or place a new one that must not be routed as is."""
+    if link is not None:
         changed = _apply_changes(connection, link, remote, resolve, actor)
         MarketplaceOrder.objects.filter(pk=link.pk).update(
             marketplace_status=remote.status,
             remote_updated_at=remote.updated_at,
-            content_hash=content_hash,
+            content_hash=remote.content_hash(),
             marketplace_totals=_totals(remote),
             payload=remote.raw,
         )
@@ -308,11 +321,6 @@ def ingest_one(connection, connector, record, *, links, resolve, actor, result: 
         else:
             result.unchanged += 1
         return
-    if remote.target == Target.CANCELLED and not remote.lines:
-        result.unchanged += 1  # cancelled before we ever saw it, nothing left to record
-        return
-    if remote.target == Target.TO_SHIP and not remote.fulfilled_by_marketplace:
-        return "bulk", remote
     order = _place_special(connection, remote, resolve, actor)
     MarketplaceOrder.objects.bulk_create([_link(connection, order, remote)])
     result.created += 1
@@ -377,18 +385,19 @@ def ingest_page(connection, connector, run, records) -> PageResult:
     bulk = []
     for record in records:
         try:
-            with transaction.atomic():
-                outcome = ingest_one(
-                    connection,
-                    connector,
-                    record,
-                    links=links,
-                    resolve=resolve,
-                    actor=actor,
-                    result=result,
-                )
-            if outcome:
+            outcome = classify(connector, record, links=links, result=result)
+            if outcome is not None and outcome[0] == "bulk":
                 bulk.append((record, outcome[1]))
+            elif outcome is not None:
+                with transaction.atomic():  # a refused change fails this record alone
+                    write_one(
+                        connection,
+                        outcome[1],
+                        outcome[2],
+                        resolve=resolve,
+                        actor=actor,
+                        result=result,
+                    )
         except (MalformedRecord, DomainError, IntegrityError) as exc:
             message = getattr(exc, "reason", None) or getattr(exc, "message", None) or str(exc)
             if isinstance(exc, DomainError) and exc.fields:

@@ -155,7 +155,8 @@ def ingest_stored_page(page_id: int) -> str:
         if page.done:
             return "skipped"
         result = ingest_page(connection, connector, run, records)
-        SyncPage.objects.filter(pk=page.pk).update(done=True, done_at=timezone.now())
+        # The records are kept where needed (failures, order links): the page's copy goes.
+        SyncPage.objects.filter(pk=page.pk).update(done=True, done_at=timezone.now(), records=[])
         locked = SyncRun.objects.select_for_update(of=("self",)).get(pk=run.pk)
         newest = locked.max_remote_updated_at
         if result.max_updated_at and (newest is None or result.max_updated_at > newest):

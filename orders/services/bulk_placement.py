@@ -28,6 +28,7 @@ from inventory import services as inventory_services
 from inventory.models import SKU, RoutingSettings
 from oms_site import webhooks
 from oms_site.actors import Actor
+from oms_site.batch_cache import batch_cache, remember
 from oms_site.errors import Conflict, DomainError
 from oms_site.money import validate_currency
 
@@ -46,11 +47,12 @@ def place_orders(specs: list[dict], *, actor: Actor, paid_by: str = "") -> list:
     ``DomainError`` that refused it. With ``paid_by``, each order is recorded as paid,
     collected by that party (marketplaces collect the buyer's money)."""
     assert transaction.get_connection().in_atomic_block, "place_orders needs a transaction"
-    try:
-        with transaction.atomic():
-            return _place_batch(specs, actor=actor, paid_by=paid_by)
-    except IntegrityError:
-        return _place_one_by_one(specs, actor=actor, paid_by=paid_by)
+    with batch_cache():
+        try:
+            with transaction.atomic():
+                return _place_batch(specs, actor=actor, paid_by=paid_by)
+        except IntegrityError:
+            return _place_one_by_one(specs, actor=actor, paid_by=paid_by)
 
 
 def _place_one_by_one(specs, *, actor, paid_by):
@@ -118,6 +120,17 @@ def _event(order, kind, actor, *, message="", from_status="", to_status="", deta
 def _place_batch(specs, *, actor, paid_by):
     results: list = [None] * len(specs)
     find_customer = _Customers(specs)
+    # Every SKU of the batch in one query; build_order's checks then find them here.
+    codes = {
+        line["sku"].code if isinstance(line.get("sku"), SKU) else line.get("sku")
+        for spec in specs
+        for line in spec.get("lines") or []
+        if isinstance(line, dict)
+    }
+    for sku in SKU.objects.filter(code__in=[c for c in codes if isinstance(c, str)]).select_related(
+        "product"
+    ):
+        remember(("sku", sku.code), sku)
     built = []  # (index, order, priced)
     seen_ids = {}
     for index, spec in enumerate(specs):
@@ -357,5 +370,6 @@ def _place_batch(specs, *, actor, paid_by):
     OrderEvent.objects.bulk_create(events)
     webhooks.publish_many("order.created", [order_payload(order) for order in orders])
     for index, order, _ in built:
+        order.placed_lines = lines_of[index]  # callers need the lines' ids, in order
         results[index] = order
     return results

@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from oms_site.batch_cache import cached
 from oms_site.money import minor_units, quantize
 
 from ..models import TaxRate
@@ -47,6 +48,10 @@ class TaxTable:
 
     @classmethod
     def for_country(cls, country: str, on_date) -> "TaxTable":
+        return cached(("tax_table", country, on_date), lambda: cls._load(country, on_date))
+
+    @classmethod
+    def _load(cls, country: str, on_date) -> "TaxTable":
         rules, default_class_id = {}, None
         rows = (
             TaxRate.objects.filter(country=country, valid_from__lte=on_date)
