@@ -202,6 +202,9 @@ class SyncRun(FSMModelMixin, models.Model):
     cursor_after = models.DateTimeField(null=True, blank=True)
     max_remote_updated_at = models.DateTimeField(null=True, blank=True)
     fetch_complete = models.BooleanField(default=False)
+    # An order showed up twice while paging (it changed meanwhile): offset and token
+    # paging may then have skipped another one, so the cursor does not move this time.
+    paging_unstable = models.BooleanField(default=False)
     pages = models.PositiveIntegerField(default=0)
     pages_done = models.PositiveIntegerField(default=0)
     fetched = models.PositiveIntegerField(default=0)

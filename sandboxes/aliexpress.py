@@ -178,7 +178,7 @@ class AliExpressSandbox(Marketplace):
                 }
             )
         total_pages = max((len(orders) + size - 1) // size, 1)
-        if page < total_pages and self.faults.change_during_paging and chunk:
+        if page < total_pages and chunk and self.faults.take("change_during_paging"):
             self.store.touch(chunk[0])
         return {
             "target_list": {"order_dto": dtos},

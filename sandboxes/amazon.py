@@ -244,7 +244,7 @@ class AmazonSandbox(Marketplace):
             following = start + size
             if self.faults.duplicate_across_pages:
                 following -= 1  # the last order of this page comes again on the next
-            if self.faults.change_during_paging and page:
+            if page and self.faults.take("change_during_paging"):
                 self.store.touch(page[0])  # changed while paged: it moves to the end
             payload["NextToken"] = base64.urlsafe_b64encode(
                 json.dumps({**state, "offset": following}).encode()

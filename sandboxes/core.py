@@ -142,7 +142,7 @@ class Faults:
             self.down = False  # every API request: connection closed, no answer
             self.malformed = 0  # next N order pages carry one broken record
             self.duplicate_across_pages = False  # repeat a page's last order on the next
-            self.change_during_paging = False  # touch an order between two pages
+            self.change_during_paging = 0  # next N pages: an order already read is changed
             self.token_ttl = 3600  # seconds an access token lives
             self.random_429 = 0.0  # probability per request (the demo's weather)
             self.random_5xx = 0.0

@@ -208,7 +208,7 @@ class EbaySandbox(Marketplace):
         }
         if offset + limit < len(orders):
             data["next"] = f"/sell/fulfillment/v1/order?limit={limit}&offset={offset + limit}"
-            if self.faults.change_during_paging and page:
+            if page and self.faults.take("change_during_paging"):
                 self.store.touch(page[0])
         return 200, {}, data
 

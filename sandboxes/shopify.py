@@ -239,7 +239,7 @@ class ShopifySandbox(Marketplace):
                 }
             )
         more = start + first < len(orders)
-        if more and self.faults.change_during_paging and page:
+        if more and page and self.faults.take("change_during_paging"):
             self.store.touch(page[0])
         end = base64.b64encode(f"cursor:{start + first}".encode()).decode()
         return {"orders": {"pageInfo": {"hasNextPage": more, "endCursor": end}, "nodes": nodes}}

@@ -95,9 +95,13 @@ def fetch(run: SyncRun, *, enqueue) -> SyncRun:
     connection = run.connection
     connector = connector_for(connection)
     token, sequence = None, run.pages
+    seen, unstable = set(), False
     try:
         while True:
             page = connector.fetch_orders(updated_after=run.window_start, page_token=token)
+            ids = [connector.record_id(r) for r in page.records if isinstance(r, dict)]
+            unstable = unstable or bool(seen.intersection(ids))
+            seen.update(ids)
             with transaction.atomic():
                 stored = SyncPage.objects.create(run=run, sequence=sequence, records=page.records)
                 SyncRun.objects.filter(pk=run.pk).update(
@@ -116,7 +120,9 @@ def fetch(run: SyncRun, *, enqueue) -> SyncRun:
     except MarketplaceError as exc:
         fail_run(run.pk, f"{type(exc).__name__}: {exc.message}", auth=isinstance(exc, AuthError))
         raise
-    SyncRun.objects.filter(pk=run.pk).update(fetch_complete=True, pages=sequence)
+    SyncRun.objects.filter(pk=run.pk).update(
+        fetch_complete=True, pages=sequence, paging_unstable=unstable
+    )
     maybe_finish(run.pk)
     run.refresh_from_db()
     return run
@@ -187,7 +193,11 @@ def maybe_finish(run_id: int) -> bool:
             pk=run.connection_id
         )
         cursor = connection.cursor
-        if run.max_remote_updated_at and (cursor is None or run.max_remote_updated_at > cursor):
+        if run.paging_unstable:
+            # Something moved while we paged: read this window again next time (the
+            # upserts make the re-read cheap and harmless) rather than risk a gap.
+            cursor = cursor or run.window_start
+        elif run.max_remote_updated_at and (cursor is None or run.max_remote_updated_at > cursor):
             cursor = run.max_remote_updated_at
         elif cursor is None:
             cursor = run.window_end
