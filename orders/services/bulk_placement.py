@@ -81,11 +81,22 @@ class _Customers:
             if email and email not in wanted:
                 wanted[email] = raw
         found = {c.email: c for c in Customer.objects.filter(email__in=list(wanted))}
+        # As ``_customer``: an existing record gets a name or phone it lacks, nothing more.
+        filled = {}
+        for email, customer in found.items():
+            raw = wanted[email]
+            for key, limit in (("name", 200), ("phone", 40)):
+                value = (raw.get(key) or "").strip()[:limit]
+                if value and not getattr(customer, key):
+                    setattr(customer, key, value)
+                    filled[customer.pk] = customer
+        if filled:
+            Customer.objects.bulk_update(list(filled.values()), ["name", "phone"])
         missing = [
             Customer(
                 email=email,
-                name=(raw.get("name") or "")[:200],
-                phone=(raw.get("phone") or "")[:40],
+                name=(raw.get("name") or "").strip()[:200],
+                phone=(raw.get("phone") or "").strip()[:40],
             )
             for email, raw in wanted.items()
             if email not in found

@@ -130,3 +130,21 @@ def test_two_batches_at_once_on_the_same_stock_allocate_exactly_what_is_there(sy
     assert StockLevel.objects.get(sku=sku).allocated == 30
     assert Order.objects.filter(status="allocated").count() == 30
     assert Order.objects.filter(status="backordered").count() == 20
+
+
+def test_each_new_order_starts_its_own_webhook_sequence(world, system_actor):
+    channel, _ = world
+    with transaction.atomic():
+        results = place_orders(
+            [spec(channel, f"seq-{i}", [("B-0", 1)]) for i in range(3)], actor=system_actor
+        )
+    events = OutboxEvent.objects.filter(event_type="order.created")
+    assert sorted(events.values_list("subject", flat=True)) == sorted(
+        f"order:{o.number}" for o in results
+    )
+    assert set(events.values_list("sequence", flat=True)) == {1}
+    from orders import services
+
+    services.hold_order(results[0], reason="check", actor=system_actor)
+    later = OutboxEvent.objects.filter(subject=f"order:{results[0].number}").order_by("sequence")
+    assert list(later.values_list("sequence", flat=True)) == [1, 2]
