@@ -32,7 +32,8 @@ from oms_site.batch_cache import batch_cache, remember
 from oms_site.errors import Conflict, DomainError
 from oms_site.money import validate_currency
 
-from ..models import Allocation, Customer, Order, OrderEvent, OrderLine, OrderStatus
+from ..models import Allocation, Order, OrderEvent, OrderLine, OrderStatus
+from . import customers
 from .allocation import decision_details
 from .amendments import record_channel_payment
 from .events import order_payload
@@ -71,47 +72,26 @@ def _place_one_by_one(specs, *, actor, paid_by):
 
 
 class _Customers:
-    """Find or create the batch's customers with three queries, like ``_customer``."""
+    """The buyer of each order, found or created as placement does
+    (``customers.customer_for_order``), once per e-mail and channel in the batch."""
 
     def __init__(self, specs):
-        wanted = {}
-        for spec in specs:
-            raw = spec.get("customer") or {}
-            email = (raw.get("email") or spec.get("email") or "").strip().lower()
-            if email and email not in wanted:
-                wanted[email] = raw
-        found = {c.email: c for c in Customer.objects.filter(email__in=list(wanted))}
-        # As ``_customer``: an existing record gets a name or phone it lacks, nothing more.
-        filled = {}
-        for email, customer in found.items():
-            raw = wanted[email]
-            for key, limit in (("name", 200), ("phone", 40)):
-                value = (raw.get(key) or "").strip()[:limit]
-                if value and not getattr(customer, key):
-                    setattr(customer, key, value)
-                    filled[customer.pk] = customer
-        if filled:
-            Customer.objects.bulk_update(list(filled.values()), ["name", "phone"])
-        missing = [
-            Customer(
-                email=email,
-                name=(raw.get("name") or "").strip()[:200],
-                phone=(raw.get("phone") or "").strip()[:40],
-            )
-            for email, raw in wanted.items()
-            if email not in found
-        ]
-        if missing:
-            Customer.objects.bulk_create(missing, ignore_conflicts=True)
-            found.update(
-                {c.email: c for c in Customer.objects.filter(email__in=[c.email for c in missing])}
-            )
-        self.by_email = found
+        self.memo = {}
 
-    def __call__(self, raw, email):
+    def __call__(self, raw, email, channel):
         raw = raw or {}
-        email = (raw.get("email") or email or "").strip().lower()
-        return self.by_email.get(email) if email else None
+        address = (raw.get("email") or email or "").strip().lower()
+        if not address:
+            return None
+        key = (address, channel.pk if channel is not None else None)
+        if key not in self.memo:
+            self.memo[key] = customers.customer_for_order(
+                email=address,
+                name=(raw.get("name") or "").strip(),
+                phone=(raw.get("phone") or "").strip(),
+                channel=channel,
+            )
+        return self.memo[key]
 
 
 def _event(order, kind, actor, *, message="", from_status="", to_status="", details=None):

@@ -6,13 +6,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_countries import countries
-from oms_site.batch_cache import peek, remember
 
 from inventory import geocoding
 from inventory import services as inventory_services
 from inventory.models import SKU, Warehouse
 from oms_site import webhooks
 from oms_site.actors import Actor
+from oms_site.batch_cache import peek, remember
 from oms_site.errors import Conflict, ValidationFailed
 from oms_site.money import convert_to_base, quantize, to_decimal, validate_currency
 from oms_site.validation import whole_number
