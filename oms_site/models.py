@@ -33,6 +33,9 @@ class ApiScope(models.TextChoices):
     WEBHOOKS_MANAGE = "webhooks:manage", "Manage webhook subscriptions and redeliver"
     FULFILLMENT_READ = "fulfillment:read", "Read shipments and pick lists"
     FULFILLMENT_WRITE = "fulfillment:write", "Create shipments for outside fulfilment"
+    PAYMENTS_WRITE = "payments:write", "Record, capture and void payments; refund"
+    RETURNS_WRITE = "returns:write", "Create and work on returns"
+    INVOICES_WRITE = "invoices:write", "Issue invoices and credit notes"
 
 
 class ApiKey(AbstractAPIKey):

@@ -42,6 +42,12 @@ class Capability(models.TextChoices):
     MARKETPLACE_VIEW = "marketplace.view", _("See marketplace sync health and logs")
     MARKETPLACE_SYNC = "marketplace.sync", _("Sync now, replay failed records, retry pushes")
     MARKETPLACE_CREDENTIALS = "marketplace.credentials", _("Rotate marketplace credentials")
+    ORDER_EDIT = "order.edit", _("Edit orders before picking: lines, quantities, address")
+    PAYMENT_MANAGE = "payment.manage", _("Capture, void and record payments")
+    REFUND_CREATE = "refund.create", _("Refund orders")
+    INVOICE_MANAGE = "invoice.manage", _("Issue invoices and credit notes by hand")
+    RETURN_MANAGE = "return.manage", _("Create, approve and reject returns")
+    RETURN_RECEIVE = "return.receive", _("Receive and inspect returned parcels")
 
 
 _ALL = frozenset(Capability)
@@ -58,6 +64,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.CUSTOMER_VIEW,
             Capability.CUSTOMER_MANAGE,
             Capability.FULFILLMENT_VIEW,
+            Capability.ORDER_EDIT,
+            Capability.REFUND_CREATE,
+            Capability.RETURN_MANAGE,
             Capability.STOCK_VIEW,
             Capability.FORECAST_VIEW,
             Capability.PURCHASE_VIEW,
@@ -70,6 +79,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
             Capability.ORDER_SHIP,
             Capability.FULFILLMENT_VIEW,
             Capability.FULFILLMENT_WORK,
+            Capability.RETURN_RECEIVE,
             Capability.STOCK_VIEW,
             Capability.STOCK_CHANGE,
             # Their own warehouses only; they receive purchase orders there.

@@ -180,6 +180,19 @@ OMS_TRACKING_POLL_MINUTES = env.int("OMS_TRACKING_POLL_MINUTES", default=30)
 # Bring's API address for accounts without their own (empty: Bring's production API).
 # `make run` sets it to its local Bring sandbox.
 OMS_BRING_BASE_URL = env.str("OMS_BRING_BASE_URL", default="")
+# Vipps MobilePay ePayment API: credentials from the environment only (never the database).
+OMS_VIPPS = {
+    "base_url": env.str("OMS_VIPPS_BASE_URL", default="").rstrip("/"),
+    "client_id": env.str("OMS_VIPPS_CLIENT_ID", default=""),
+    "client_secret": env.str("OMS_VIPPS_CLIENT_SECRET", default=""),
+    "subscription_key": env.str("OMS_VIPPS_SUBSCRIPTION_KEY", default=""),
+    "msn": env.str("OMS_VIPPS_MSN", default=""),
+    "webhook_secret": env.str("OMS_VIPPS_WEBHOOK_SECRET", default=""),
+    "timeout": env.float("OMS_VIPPS_TIMEOUT_SECONDS", default=10.0),
+}
+# Unknown payment outcomes (timeouts, 5xx) are asked again with the same idempotency key.
+OMS_PAYMENT_RETRY_SECONDS = env.int("OMS_PAYMENT_RETRY_SECONDS", default=60)
+OMS_PAYMENT_MAX_ATTEMPTS = env.int("OMS_PAYMENT_MAX_ATTEMPTS", default=20)
 
 # Secrets of outside systems (marketplace credentials) are encrypted with these Fernet
 # keys, newest first (see oms_site/encryption.py); `make` keeps one in var/credentials-key.
@@ -220,6 +233,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Refunds and payment transactions share one outcome machine: one enum.
+    "ENUM_NAME_OVERRIDES": {"MoneyOutcomeEnum": "orders.payments.models.TransactionStatus"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "oms_site.api_schema.add_links",
@@ -295,6 +310,10 @@ CELERY_BEAT_SCHEDULE = {
     "push-due-marketplace-stock": {"task": "marketplaces.tasks.push_due_stock", "schedule": 10.0},
     "retry-due-marketplace-pushes": {
         "task": "marketplaces.tasks.retry_due_pushes",
+        "schedule": 60.0,
+    },
+    "retry-pending-payments": {
+        "task": "orders.tasks.retry_pending_transactions",
         "schedule": 60.0,
     },
 }

@@ -46,6 +46,15 @@ EVENT_TYPES = [
     "order.cancelled",
     "stock.changed",
     "stock.at_risk",
+    "payment.created",
+    "payment.authorized",
+    "payment.captured",
+    "payment.voided",
+    "payment.failed",
+    "refund.created",
+    "refund.succeeded",
+    "refund.failed",
+    "invoice.issued",
 ]
 
 
@@ -130,9 +139,12 @@ _active_subscriptions = ProcessCache(
 
 def subject_of(event_type: str, payload: dict) -> str:
     """What an event is about, for its per-subject sequence: ``order:<number>`` for order
-    events, ``stock:<sku>@<warehouse>`` for stock events, else the event type."""
+    events and for events about an order's money or returns (their payload names the
+    ``order``), ``stock:<sku>@<warehouse>`` for stock events, else the event type."""
     if event_type.startswith("order.") and payload.get("number"):
         return f"order:{payload['number']}"
+    if isinstance(payload.get("order"), str) and payload["order"]:
+        return f"order:{payload['order']}"
     if event_type.startswith("stock.") and payload.get("sku"):
         levels = payload.get("levels") or []
         warehouse = payload.get("warehouse") or (levels[0]["warehouse"] if len(levels) == 1 else "")

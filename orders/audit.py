@@ -82,3 +82,31 @@ def audit_stock() -> list[Mismatch]:
             Mismatch(str(key[0]), str(key[1]), "allocations without level", 0, promised[key])
         )
     return mismatches
+
+
+# --- every audit ------------------------------------------------------------------------
+# `oms_audit` runs each registered audit. Apps above orders (returns) register theirs in
+# their AppConfig.ready(), so the command never imports them.
+AUDITS: dict[str, object] = {}
+
+
+def register_audit(name: str, audit) -> None:
+    """``audit()`` returns a list of problems (anything printable); empty when clean."""
+    AUDITS[name] = audit
+
+
+def run_audits() -> list[str]:
+    problems = []
+    for name, audit in AUDITS.items():
+        problems += [f"{name}: {problem}" for problem in audit()]
+    return problems
+
+
+def _register_builtin_audits():
+    from .payments.audit import audit_money
+
+    register_audit("stock", audit_stock)
+    register_audit("money", audit_money)
+
+
+_register_builtin_audits()

@@ -188,6 +188,17 @@ class OrderForm(forms.Form):
         required=False,
         help_text=_("A draft is not routed until submitted."),
     )
+    payment_method = forms.ChoiceField(
+        label="Payment",
+        required=False,
+        choices=[
+            ("", "Not recorded"),
+            ("bank_transfer", "Bank transfer (record when it arrives)"),
+            ("invoice", "Invoice (pay later)"),
+            ("cash_on_delivery", "Cash on delivery"),
+            ("cash", "Paid at the till"),
+        ],
+    )
 
     # Where the service's field names land on this page.
     SERVICE_FIELDS = {
@@ -238,6 +249,9 @@ class OrderForm(forms.Form):
             "lines": lines,
             "draft": data.get("draft", False),
             "warehouse": data.get("warehouse"),
+            "payment": {"gateway": "manual", "method": data["payment_method"]}
+            if data.get("payment_method")
+            else None,
         }
         return arguments, line_forms
 

@@ -19,6 +19,16 @@ from oms_site.money import CURRENCY_CHOICES
 from oms_site.roles import Capability, user_can
 
 
+class CaptureMoment(models.TextChoices):
+    PLACEMENT = "placement", _("When the order is placed")
+    SHIPMENT = "shipment", _("When the goods ship")
+
+
+class InvoiceMoment(models.TextChoices):
+    PAYMENT = "payment", _("When the order is paid")
+    SHIPMENT = "shipment", _("When the order has shipped")
+
+
 class SalesChannel(models.Model):
     class Kind(models.TextChoices):
         WEB = "web", _("Web shop")
@@ -37,6 +47,26 @@ class SalesChannel(models.Model):
         default=False,
         help_text="Prices on this channel are entered gross (tax included), as consumer "
         "prices are in Norway and the EU; otherwise net, with tax added.",
+    )
+    capture_payment_on = models.CharField(
+        max_length=12,
+        choices=CaptureMoment.choices,
+        default=CaptureMoment.PLACEMENT,
+        help_text="When an authorized payment is captured.",
+    )
+    collected_by_marketplace = models.BooleanField(
+        default=False,
+        help_text="The marketplace charges the buyer and pays out: the OMS records the "
+        "payment as collected and never captures or refunds through a gateway.",
+    )
+    issue_invoice_on = models.CharField(
+        max_length=12,
+        choices=InvoiceMoment.choices,
+        default=InvoiceMoment.SHIPMENT,
+        help_text="When the order's invoice is issued.",
+    )
+    return_window_days = models.PositiveIntegerField(
+        default=30, help_text="Days after delivery in which customers may ask for a return."
     )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -111,6 +141,7 @@ class OrderStatus(models.TextChoices):
 class PaymentStatus(models.TextChoices):
     UNPAID = "unpaid", _("Unpaid")
     AUTHORIZED = "authorized", _("Authorized")
+    VOIDED = "voided", _("Authorization voided")
     PARTIALLY_PAID = "partially_paid", _("Partially paid")
     PAID = "paid", _("Paid")
     PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
@@ -402,35 +433,47 @@ class Order(FSMModelMixin, models.Model):
         """The reason goes into the event trail; a pending hold reason no longer applies."""
         self.hold_reason = ""
 
-    # --- payment status ---
+    # --- payment status: follows the payment ledger (orders.payments.services) ---
 
     P = PaymentStatus
 
-    @transition(field=payment_status, source=P.UNPAID, target=P.AUTHORIZED)
+    @transition(field=payment_status, source=[P.UNPAID, P.VOIDED], target=P.AUTHORIZED)
     def payment_authorized(self):
         """The payment provider holds the money. (django-fsm sets the state.)"""
 
+    @transition(field=payment_status, source=[P.UNPAID, P.AUTHORIZED], target=P.VOIDED)
+    def payment_voided(self):
+        """The authorization was given back without a capture. (django-fsm sets the state.)"""
+
     @transition(
         field=payment_status,
-        source=[P.UNPAID, P.AUTHORIZED, P.PARTIALLY_PAID],
+        source=[P.UNPAID, P.AUTHORIZED, P.VOIDED, P.PARTIALLY_PAID, P.PAID],
         target=P.PARTIALLY_PAID,
     )
     def payment_partially_captured(self):
-        """Part of the total was captured. (django-fsm sets the state.)"""
+        """Part of the total was captured (or the total grew after an edit)."""
 
     @transition(
-        field=payment_status, source=[P.UNPAID, P.AUTHORIZED, P.PARTIALLY_PAID], target=P.PAID
+        field=payment_status,
+        source=[P.UNPAID, P.AUTHORIZED, P.VOIDED, P.PARTIALLY_PAID, P.PAID],
+        target=P.PAID,
     )
     def payment_captured(self):
         """The whole total was captured. (django-fsm sets the state.)"""
 
     @transition(
-        field=payment_status, source=[P.PAID, P.PARTIALLY_REFUNDED], target=P.PARTIALLY_REFUNDED
+        field=payment_status,
+        source=[P.PAID, P.PARTIALLY_PAID, P.PARTIALLY_REFUNDED, P.REFUNDED],
+        target=P.PARTIALLY_REFUNDED,
     )
     def payment_partially_refunded(self):
         """Part of the captured money was refunded. (django-fsm sets the state.)"""
 
-    @transition(field=payment_status, source=[P.PAID, P.PARTIALLY_REFUNDED], target=P.REFUNDED)
+    @transition(
+        field=payment_status,
+        source=[P.PAID, P.PARTIALLY_PAID, P.PARTIALLY_REFUNDED],
+        target=P.REFUNDED,
+    )
     def payment_refunded(self):
         """Everything captured was refunded. (django-fsm sets the state.)"""
 
@@ -640,3 +683,24 @@ class OrderStatusDelta(models.Model):
 
 # The dashboard's data (sales rollup, saved views, bulk jobs) lives in its own module.
 from .dashboard_models import BulkJob, BulkJobItem, HourlySales, SavedView  # noqa: E402, F401
+
+# Payments, refunds and invoices are models of this app kept in their own modules.
+from .invoicing.models import (  # noqa: E402, F401
+    DocumentKind,
+    DocumentSequence,
+    Invoice,
+    InvoiceLine,
+    InvoiceSettings,
+    InvoiceTaxLine,
+)
+from .payments.models import (  # noqa: E402, F401
+    Payment,
+    PaymentMethod,
+    ProviderCallback,
+    Refund,
+    RefundLine,
+    RefundStatus,
+    Transaction,
+    TransactionKind,
+    TransactionStatus,
+)

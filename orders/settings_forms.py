@@ -16,15 +16,40 @@ from .services.configuration import VALUE_RULES
 class SalesChannelForm(forms.ModelForm):
     class Meta:
         model = SalesChannel
-        fields = ["code", "name", "kind", "currency", "prices_include_tax", "active"]
+        fields = [
+            "code",
+            "name",
+            "kind",
+            "currency",
+            "prices_include_tax",
+            "capture_payment_on",
+            "collected_by_marketplace",
+            "issue_invoice_on",
+            "return_window_days",
+            "active",
+        ]
         help_texts = {"code": _("Short and stable: API keys and integrations refer to it.")}
+
+    # Left out of a post (an older form, a script): the model's default applies.
+    DEFAULTED = ("capture_payment_on", "issue_invoice_on", "return_window_days")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in self.DEFAULTED:
+            self.fields[name].required = False
         if self.instance.pk:
             # API keys are scoped by channel code; renaming it would silently change them.
             self.fields["code"].disabled = True
             self.fields["code"].help_text = _("Fixed once created: API keys refer to it.")
+
+    def clean(self):
+        data = super().clean()
+        for name in self.DEFAULTED:
+            if data.get(name) in (None, ""):
+                data[name] = (
+                    getattr(self.instance, name) or SalesChannel._meta.get_field(name).get_default()
+                )
+        return data
 
 
 class HoldRulesForm(forms.Form):

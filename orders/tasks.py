@@ -49,3 +49,36 @@ def resume_bulk_jobs() -> int:
     for job_id in ids:
         run_bulk_job.delay(job_id)
     return len(ids)
+
+
+@shared_task(name="orders.tasks.execute_payment_transaction", acks_late=True)
+def execute_payment_transaction(transaction_id: int) -> str:
+    """Ask the gateway about one pending payment transaction and record the answer.
+    Idempotent: a settled transaction is left alone, and the provider answers a repeated
+    request (same idempotency key) with the first outcome."""
+    from .payments.services import execute_transaction
+
+    txn = execute_transaction(transaction_id)
+    return txn.status if txn is not None else "missing"
+
+
+@shared_task(name="orders.tasks.retry_pending_transactions")
+def retry_pending_transactions() -> int:
+    """Ask again about payment transactions whose outcome is unknown (beat)."""
+    from .payments.services import retry_pending_transactions as retry
+
+    return retry()
+
+
+@shared_task(name="orders.tasks.render_invoice_pdf", acks_late=True)
+def render_invoice_pdf(invoice_id: int) -> bool:
+    """Render an issued document's PDF and attach it once. Idempotent: a document that
+    has its PDF keeps it."""
+    from .invoicing.models import Invoice
+    from .invoicing.pdf import pdf_of
+
+    invoice = Invoice.objects.filter(pk=invoice_id).first()
+    if invoice is None:
+        return False
+    pdf_of(invoice)
+    return True

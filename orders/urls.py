@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import list_views, views
+from . import list_views, money_views, views
 
 app_name = "orders"
 
@@ -25,4 +25,14 @@ urlpatterns = [
     path("<str:number>/submit/", views.order_submit, name="submit"),
     path("<str:number>/note/", views.order_note, name="note"),
     path("<str:number>/tags/", views.order_tags, name="tags"),
+    path("<str:number>/payments/record/", money_views.record_payment, name="record_payment"),
+    path("<str:number>/payments/capture/", money_views.capture, name="capture"),
+    path("<str:number>/payments/void/", money_views.void, name="void"),
+    path("<str:number>/refund/", money_views.refund_form, name="refund"),
+    path(
+        "<str:number>/refunds/<int:refund_id>/retry/",
+        money_views.refund_retry,
+        name="refund_retry",
+    ),
+    path("<str:number>/invoice/", money_views.issue_invoice, name="issue_invoice"),
 ]

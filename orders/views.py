@@ -41,6 +41,7 @@ from .forms import (
     list_filters_for,
 )
 from .models import Order, OrderStatus
+from .money_views import money_context
 from .services import pricing
 from .services import tags as tag_services
 
@@ -277,6 +278,7 @@ def order_detail(request, number):
         request,
         "orders/order_detail.html",
         {
+            **money_context(request, order),
             "order": order,
             "tax_lines": taxes,
             "actions": actions,

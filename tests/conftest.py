@@ -157,10 +157,10 @@ def _stock_audit_after_each_test(request):
         return
     if hasattr(request.node, "rep_call") and request.node.rep_call.failed:
         return
-    from orders.audit import audit_stock
+    from orders.audit import run_audits
 
-    mismatches = audit_stock()
-    assert not mismatches, "stock audit failed:\n" + "\n".join(map(str, mismatches))
+    problems = run_audits()
+    assert not problems, "oms_audit failed:\n" + "\n".join(problems)
     # The order counters per status (kept by triggers) must equal a real count, whatever
     # the test did to orders.
     from orders.services import status_counts

@@ -14,7 +14,7 @@ from oms_site.api_fields import (
 
 from .. import access
 from .. import actions as order_actions
-from ..models import Order, OrderEvent, OrderLine, SalesChannel
+from ..models import Order, OrderEvent, OrderLine, PaymentMethod, SalesChannel
 from ..services import pricing
 
 
@@ -55,6 +55,28 @@ class LineInputSerializer(StrictSerializer):
         default=None,
         help_text="Tax charged by the channel (a marketplace that computes its own). Omit it "
         "and the OMS computes the tax from its rules (country x product tax class).",
+    )
+
+
+class PaymentInputSerializer(StrictSerializer):
+    gateway = serializers.ChoiceField(
+        choices=["manual", "vipps", "marketplace"],
+        help_text="manual: offline methods; vipps: Vipps MobilePay (give the reference).",
+    )
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    reference = StrictCharField(
+        max_length=50,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The payment's reference at the provider (Vipps MobilePay: the ePayment "
+        "reference the shop created at checkout).",
+    )
+    amount = MoneyField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Defaults to what is left to pay on the order.",
     )
 
 
@@ -108,6 +130,11 @@ class OrderCreateSerializer(StrictSerializer):
         max_length=20, required=False, help_text="Ship from this warehouse (manual routing)."
     )
     draft = StrictBooleanField(required=False, default=False)
+    payment = PaymentInputSerializer(
+        required=False,
+        help_text="How the customer pays. Orders of channels whose marketplace collects the "
+        "money are recorded as paid by it.",
+    )
 
 
 class AllocationSerializer(serializers.Serializer):

@@ -142,6 +142,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 reservation_token=data.get("reservation_token"),
                 warehouse=warehouse,
                 draft=data.get("draft", False),
+                payment=dict(data["payment"]) if data.get("payment") else None,
                 actor=Actor.from_request(request),
             )
             return self._respond(order, status.HTTP_201_CREATED)

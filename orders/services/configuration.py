@@ -4,7 +4,7 @@ from django.db import transaction
 
 from inventory.models import TaxClass
 
-from ..models import HoldRule, SalesChannel, TaxRate
+from ..models import HoldRule, InvoiceSettings, SalesChannel, TaxRate
 
 # Rules that compare the order's value with a threshold (the others are yes/no checks).
 VALUE_RULES = {HoldRule.Kind.HIGH_VALUE, HoldRule.Kind.FIRST_ORDER_HIGH_VALUE}
@@ -65,3 +65,10 @@ def save_tax_rate(*, rate: TaxRate) -> TaxRate:
 @transaction.atomic
 def delete_tax_rate(*, rate: TaxRate) -> None:
     rate.delete()
+
+
+@transaction.atomic
+def save_invoice_settings(*, settings_row: InvoiceSettings) -> InvoiceSettings:
+    """The seller's details for documents issued from now on (issued ones keep theirs)."""
+    settings_row.save()
+    return settings_row

@@ -8,6 +8,7 @@ from oms_site.actors import Actor
 from oms_site.errors import ValidationFailed
 
 from ..models import Order, OrderEvent
+from ..payments import services as payment_services
 from . import reporting
 from .allocation import allocate_order, release_allocations
 from .events import ensure_allowed, lock_order, record_event, run_transition
@@ -48,7 +49,9 @@ def release_order(order, *, actor: Actor, note: str = "") -> Order:
     )
     if order.fulfilled_by_channel:
         return order  # the channel ships it from its own stock: nothing to route here
-    return allocate_order(order, actor=actor)
+    order = allocate_order(order, actor=actor)
+    payment_services.capture_when_due(order, actor=actor)
+    return order
 
 
 @transaction.atomic
@@ -62,8 +65,9 @@ def cancel_order(order, *, actor: Actor, reason: str = "") -> Order:
     message = "Cancelled" + (f": {reason}" if reason else "")
     if released:
         message += f"; {released} allocated unit(s) returned to stock"
-    run_transition(order, "cancel", actor=actor, kwargs={"reason": reason}, message=message)
+    order = run_transition(order, "cancel", actor=actor, kwargs={"reason": reason}, message=message)
     reporting.record_cancelled(order)
+    payment_services.settle_payments_on_cancel(order, actor=actor, reason=reason)
     return order
 
 

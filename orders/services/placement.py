@@ -413,11 +413,15 @@ def place_order(
     draft=False,
     placed_at=None,
     prices_include_tax=None,
+    payment=None,
 ) -> Order:
     """Create an order from any channel, check it, and route it (unless it is a draft).
 
     ``prices_include_tax`` overrides the channel's convention for this order (a
     marketplace connector sends net prices with the marketplace's own tax amounts).
+    ``payment`` (``gateway``, ``method``, ``reference``, ``amount``) records how the
+    customer pays; orders of channels whose marketplace collects the money are recorded
+    as paid by it.
 
     The same channel + external id twice is refused with 409 ``duplicate_external_id``
     naming the existing order; nothing is written.
@@ -510,9 +514,39 @@ def place_order(
             )
     if not reservation_token:
         in_hand.attach_new_order(order, order_lines)
+    if _record_payment(order, payment, actor=actor):
+        # The ledger moved the payment status on its own (locked) copy of the row.
+        order.refresh_from_db(fields=["payment_status", "updated_at"])
     # One webhook for the new order, in the state placement left it (allocated, held...).
     webhooks.publish("order.created", order_payload(order))
     return order
+
+
+def _record_payment(order, payment, *, actor) -> bool:
+    """How the new order is paid: as sent, or collected by the channel's marketplace.
+    Returns whether a payment was recorded."""
+    from ..payments.models import PaymentMethod
+    from ..payments.services import add_payment
+
+    if payment:
+        add_payment(
+            order=order,
+            gateway=payment.get("gateway") or "manual",
+            method=payment.get("method") or PaymentMethod.OTHER,
+            provider_reference=payment.get("reference") or "",
+            amount=payment.get("amount"),
+            actor=actor,
+        )
+    elif order.channel.collected_by_marketplace and order.placed_at is not None:
+        add_payment(
+            order=order,
+            gateway="marketplace",
+            method=PaymentMethod.MARKETPLACE,
+            actor=actor,
+        )
+    else:
+        return False
+    return True
 
 
 def _submit(order, *, actor, reservation_token=None, warehouse=None, announce=True, new_lines=None):
@@ -550,4 +584,10 @@ def _submit(order, *, actor, reservation_token=None, warehouse=None, announce=Tr
 def submit_draft(order, *, actor: Actor) -> Order:
     order = lock_order(order)
     order.placed_at = timezone.now()
-    return _submit(order, actor=actor)
+    order = _submit(order, actor=actor)
+    if order.channel.collected_by_marketplace and not order.payments.exists():
+        _record_payment(order, None, actor=actor)
+    from ..payments.services import capture_when_due
+
+    capture_when_due(order, actor=actor)
+    return order

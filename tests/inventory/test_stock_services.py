@@ -112,7 +112,8 @@ def test_audit_reports_a_level_that_disagrees_with_its_ledger(sku, warehouse, sy
         call_command("oms_audit")
     assert exit_info.value.code == 1
     assert (
-        "MISMATCH TSHIRT-BLK-M@ber: on_hand vs ledger is 6, expected 5" in capsys.readouterr().out
+        "MISMATCH stock: TSHIRT-BLK-M@ber: on_hand vs ledger is 6, expected 5"
+        in capsys.readouterr().out
     )
 
 

@@ -1,21 +1,22 @@
-"""manage.py oms_audit: recompute stock from the ledger and allocations; exit 1 on any
-mismatch, printing each one."""
+"""manage.py oms_audit: run every audit — stock against the ledger and allocations, money
+against the payment ledger, document numbers, returns — and exit 1 on any problem,
+printing each one."""
 
 import sys
 
 from django.core.management.base import BaseCommand
 
-from orders.audit import audit_stock
+from orders.audit import AUDITS, run_audits
 
 
 class Command(BaseCommand):
-    help = "Check every stock level against the ledger and open allocations."
+    help = "Check stock, money, documents and returns against their ledgers."
 
     def handle(self, *args, **options):
-        mismatches = audit_stock()
-        for mismatch in mismatches:
-            self.stdout.write(f"MISMATCH {mismatch}")
-        if mismatches:
-            self.stderr.write(f"{len(mismatches)} mismatch(es) found.")
+        problems = run_audits()
+        for problem in problems:
+            self.stdout.write(f"MISMATCH {problem}")
+        if problems:
+            self.stderr.write(f"{len(problems)} problem(s) found.")
             sys.exit(1)
-        self.stdout.write("Stock audit clean: every level equals its ledger and allocations.")
+        self.stdout.write(f"Audit clean: {', '.join(AUDITS)}.")
