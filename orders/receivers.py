@@ -1,8 +1,11 @@
-"""Orders listens to inventory: when stock arrives, backordered orders get a chance."""
+"""Orders listens to inventory: when stock arrives, backordered orders get a chance.
+(Payments listen to the orders' own shipping signals: ``orders.payments.receivers``.)"""
 
 from django.dispatch import receiver
 
 from inventory.signals import stock_arrived
+
+from .payments import receivers as _payment_receivers  # noqa: F401 (connects them)
 
 
 @receiver(stock_arrived)

@@ -592,24 +592,34 @@ def settle_payments_on_cancel(order, *, actor, reason: str = "") -> None:
     )
 
 
-def capture_for_shipment(order, *, shipped_amount: Decimal, everything_shipped: bool, actor):
-    """Channels that capture on shipment capture what left: the shipped units' value, and
-    the rest of the order when the last unit ships. (Called in the shipping transaction,
-    the order locked; the gateway is asked after commit.)"""
+def capture_for_shipment(order, *, actor) -> list[Transaction]:
+    """Channels that capture on shipment capture what has left: the value of every unit
+    shipped so far, with shipping once anything shipped, and the rest of the order when
+    the last unit ships. (Called in the shipping transaction, the order locked; the
+    gateway is asked after commit.)"""
     from ..models import CaptureMoment
+    from .refunds import paid_for
 
     if order.channel.capture_payment_on != CaptureMoment.SHIPMENT:
         return []
-    started = []
     payments = [lock_payment(p.pk) for p in order.payments.order_by("pk")]
+    if not payments:
+        return []
+    if order.status == OrderStatus.SHIPPED:
+        target = order.grand_total
+    else:
+        lines = list(order.lines.all())
+        for line in lines:
+            line.order = order
+        shipped = sum((paid_for(line, line.quantity_shipped) for line in lines), ZERO)
+        if shipped and order.shipping_total:
+            shipped += order.shipping_total + (
+                ZERO if order.prices_include_tax else order.shipping_tax_amount
+            )
+        target = min(order.grand_total, shipped)
     pending = sum((_pending_amount(p, K.CAPTURE) for p in payments), ZERO)
-    captured = figures(payments)["captured"] + pending
-    target = (
-        order.grand_total
-        if everything_shipped
-        else min(order.grand_total, captured + shipped_amount)
-    )
-    remaining = target - captured
+    remaining = target - figures(payments)["captured"] - pending
+    started = []
     for pay in payments:
         if remaining <= 0:
             break

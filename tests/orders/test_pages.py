@@ -419,7 +419,7 @@ def test_ship_with_carrier_and_tracking(manager, order, stocked):
     )
     order = fresh(order)
     assert order.status == OrderStatus.SHIPPED
-    event = order.events.last()
+    event = order.events.filter(to_status=OrderStatus.SHIPPED).last()
     assert event.details["carrier"] == "DHL" and event.details["tracking_number"] == "00340434"
     assert StockLevel.objects.get(pk=stocked.pk).on_hand == 9
     assert "marked shipped" in " ".join(messages_of(response))

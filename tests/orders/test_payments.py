@@ -427,3 +427,62 @@ def test_pending_transactions_past_the_last_attempt_wait_for_a_person(
         vipps_order(channel, stocked, vipps)
     Transaction.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
     assert payments.retry_pending_transactions() == 0
+
+
+# --- money follows the goods ----------------------------------------------------------------
+
+
+def test_capture_on_shipment_captures_what_shipped_then_the_rest(warehouse, vipps, hooks):
+    from orders.services import ship_units
+
+    from ..factories import SKUFactory
+
+    shop = ChannelFactory(code="shop", capture_payment_on="shipment")
+    a = SKUFactory(code="A", price="10.00")
+    b = SKUFactory(code="B", price="30.00")
+    stock(a, warehouse, 5)
+    stock(b, warehouse, 5)
+    vipps.sandbox.create_payment("ship-order-0001", 4490, "EUR")
+    with hooks():
+        order = new_order_lines(
+            shop, [("A", 1), ("B", 1)], shipping_total="4.90", reference="ship-order-0001"
+        )
+    assert fresh(order).payment_status == PaymentStatus.AUTHORIZED
+    line_a = order.lines.get(sku_code="A")
+    with hooks():
+        ship_units(order, actor=ACTOR, units=[(line_a.pk, warehouse.pk, 1)])
+    payment = Payment.objects.get(order=order)
+    assert payment.captured_amount == D("14.90")  # A and the shipping
+    assert fresh(order).payment_status == PaymentStatus.PARTIALLY_PAID
+    with hooks():
+        ship_units(order, actor=ACTOR)
+    payment.refresh_from_db()
+    assert payment.captured_amount == D("44.90")
+    assert fresh(order).payment_status == PaymentStatus.PAID
+    assert vipps.sandbox.payments["ship-order-0001"]["captured"] == 4490
+    assert fresh(order).invoices.get().total == D("44.90")  # this channel invoices on shipment
+
+
+def new_order_lines(channel, lines, *, reference, **kwargs):
+    return place_order(
+        channel=channel,
+        lines=[{"sku": code, "quantity": qty} for code, qty in lines],
+        shipping_address=ADDRESS,
+        payment={"gateway": "vipps", "method": "wallet", "reference": reference},
+        actor=ACTOR,
+        **kwargs,
+    )
+
+
+def test_cash_on_delivery_is_recorded_when_delivered(channel, stocked, hooks):
+    from orders.services import deliver_order, ship_order
+
+    with hooks():
+        order = new_order(
+            channel, stocked, payment={"gateway": "manual", "method": "cash_on_delivery"}
+        )
+        ship_order(order, actor=ACTOR)
+    assert fresh(order).payment_status == PaymentStatus.UNPAID
+    with hooks():
+        deliver_order(order, actor=ACTOR)
+    assert fresh(order).payment_status == PaymentStatus.PAID
