@@ -551,7 +551,22 @@ def _record_payment(order, payment, *, actor) -> bool:
 
 def _submit(order, *, actor, reservation_token=None, warehouse=None, announce=True, new_lines=None):
     run_transition(order, "submit", actor=actor, announce=announce)
+    order = _route_or_hold(
+        order,
+        actor=actor,
+        reservation_token=reservation_token,
+        warehouse=warehouse,
+        announce=announce,
+        new_lines=new_lines,
+    )
+    # The sales rollup's shard row is written after the stock rows are locked, the order
+    # every transaction takes them in (cancelling locks stock, then the rollup): taking
+    # them the other way round here deadlocked against concurrent cancellations.
     reporting.record_placed(order)
+    return order
+
+
+def _route_or_hold(order, *, actor, reservation_token, warehouse, announce, new_lines):
     reasons = hold_reasons(order)
     if reservation_token:
         lines = list(order.lines.all())
