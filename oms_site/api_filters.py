@@ -102,6 +102,23 @@ class BooleanFilter(django_filters.BooleanFilter):
     field_class = BooleanField
 
 
+class StrictChoiceField(django_filters.fields.ChoiceField):
+    """One of the choices; present but empty is an error (the schema's enum has no "")."""
+
+    def clean(self, value):
+        if value == "":
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": ""}
+            )
+        return super().clean(value)
+
+
+class ChoiceFilter(django_filters.ChoiceFilter):
+    """A filter on one of a column's choices."""
+
+    field_class = StrictChoiceField
+
+
 class FilterSet(django_filters.FilterSet):
     """Base of the API's filter sets: see the module docstring."""
 

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from oms_site.actors import Actor
 from oms_site.api_auth import RequiresCapability, request_api_key
-from oms_site.api_filters import FilterSet
+from oms_site.api_filters import ChoiceFilter, FilterSet
 from oms_site.errors import BadRequest, NotFound, ValidationFailed
 from oms_site.idempotency import idempotent_create
 from oms_site.roles import Capability as C
@@ -143,7 +143,7 @@ class ProductViewSet(viewsets.ReadOnlyModelViewSet):
 class MovementFilter(FilterSet):
     sku = django_filters.CharFilter(field_name="sku__code")
     warehouse = django_filters.CharFilter(field_name="warehouse__code")
-    reason = django_filters.ChoiceFilter(choices=MovementReason.choices)
+    reason = ChoiceFilter(choices=MovementReason.choices)
     reference = django_filters.CharFilter()
 
     class Meta:

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from oms_site.actors import Actor
 from oms_site.api_auth import RequiresCapability, request_api_key
-from oms_site.api_filters import FilterSet
+from oms_site.api_filters import ChoiceFilter, FilterSet
 from oms_site.idempotency import idempotent_create
 from oms_site.roles import Capability as C
 
@@ -204,7 +204,7 @@ class RefundViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
 
 class InvoiceFilter(FilterSet):
-    kind = django_filters.ChoiceFilter(choices=DocumentKind.choices)
+    kind = ChoiceFilter(choices=DocumentKind.choices)
     order = django_filters.CharFilter(
         field_name="order__number", help_text="Only this order's documents (its number)."
     )

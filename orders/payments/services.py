@@ -258,6 +258,13 @@ def add_payment(
         raise ValidationFailed(
             "Nothing is left to pay on this order.", fields={"amount": ["Must be above zero."]}
         )
+    if amount > outstanding:
+        raise Conflict(
+            f"{amount} {order.currency} is more than the {max(outstanding, ZERO)} "
+            f"{order.currency} left to pay on order {order.number}.",
+            fields={"amount": [f"At most {max(outstanding, ZERO)}."]},
+            code="payment_exceeds_due",
+        )
     payment = Payment.objects.create(
         order=order,
         gateway=gateway,
@@ -330,6 +337,14 @@ def capture_payment(*, order, actor: Actor, amount=None, payment=None) -> list[T
         raise Conflict(
             f"Nothing is left to capture on order {order.number}.",
             fields={"amount": ["Everything due is captured."]},
+        )
+    if wanted is not None and wanted > due:
+        # Taking more than the order costs is never a capture: it is a mistake to fix.
+        raise Conflict(
+            f"{wanted} {order.currency} is more than the {due} {order.currency} still due "
+            f"on order {order.number}.",
+            fields={"amount": [f"At most {due}."]},
+            code="capture_exceeds_due",
         )
     started = []
     for pay in payments:

@@ -148,3 +148,27 @@ def test_each_new_order_starts_its_own_webhook_sequence(world, system_actor):
     services.hold_order(results[0], reason="check", actor=system_actor)
     later = OutboxEvent.objects.filter(subject=f"order:{results[0].number}").order_by("sequence")
     assert list(later.values_list("sequence", flat=True)) == [1, 2]
+
+
+def test_a_batch_counts_on_the_home_page_like_orders_placed_one_by_one(world, system_actor):
+    from django.db.models import Sum
+
+    from orders.models import HourlySales
+    from orders.services.reporting import rebuild_sales
+
+    channel, _ = world
+    place_order(**spec(channel, "single", [("B-0", 1)]), actor=system_actor)
+    with transaction.atomic():
+        place_orders(
+            [spec(channel, f"batch-{i}", [("B-0", 1), ("B-1", 2)]) for i in range(3)],
+            actor=system_actor,
+        )
+
+    def totals():
+        return HourlySales.objects.aggregate(orders=Sum("orders"), revenue=Sum("revenue"))
+
+    kept = totals()
+    assert kept["orders"] == 4
+    today = Order.objects.earliest("placed_at").placed_at.date()
+    rebuild_sales(first=today, last=today)
+    assert totals() == kept

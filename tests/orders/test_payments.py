@@ -326,13 +326,14 @@ def test_an_unsigned_or_tampered_callback_is_refused(
 # --- the ledger's rules ---------------------------------------------------------------------
 
 
-def test_capture_beyond_the_authorization_is_refused(channel, stocked, vipps, hooks):
+def test_capture_beyond_what_is_due_is_refused(channel, stocked, vipps, hooks):
     shop = ChannelFactory(code="shop", capture_payment_on="shipment")
     with hooks():
         order = vipps_order(shop, stocked, vipps)
     with pytest.raises(Conflict) as refused:
         payments.capture_payment(order=order, amount="50.00", actor=ACTOR)
-    assert refused.value.code == "capture_exceeds_authorized"
+    assert refused.value.code == "capture_exceeds_due"
+    assert not Transaction.objects.filter(payment__order=order, kind="capture").exists()
 
 
 def test_cancelling_voids_the_authorization_and_says_so(stocked, vipps, hooks):
