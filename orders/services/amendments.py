@@ -153,9 +153,18 @@ def update_shipping_address(order, *, address: dict, actor: Actor, source: str =
 @transaction.atomic
 def record_channel_payment(order, *, actor: Actor, collected_by: str) -> Order:
     """The sales channel collected the buyer's money (marketplaces pay the merchant out)."""
+    from ..payments.models import PaymentMethod
+    from ..payments.services import add_payment
+
     order = lock_order(order)
     if order.payment_status == order.P.PAID:
         return order
+    if order.grand_total > 0 and not order.payments.exists():
+        # The payment the ledger follows: authorized and captured by the marketplace.
+        add_payment(
+            order=order, gateway="marketplace", method=PaymentMethod.MARKETPLACE, actor=actor
+        )
+        return lock_order(order)
     previous = order.payment_status
     order.payment_captured()
     order.save(update_fields=["payment_status", "updated_at"])

@@ -344,6 +344,9 @@ def _place_batch(specs, *, actor, paid_by):
     if routed:
         Order.objects.bulk_update(routed, ["routing_decision"])
     if paid_by:
+        from ..payments.services import record_collected_by_marketplace
+
+        record_collected_by_marketplace(orders, actor=actor)
         for order in orders:
             events.append(
                 _event(

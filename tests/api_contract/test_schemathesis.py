@@ -184,8 +184,10 @@ def test_schemathesis_finds_no_failure(live_gunicorn, tmp_path, capsys):
         str(EXAMPLES),
         "--max-time",
         str(SECONDS),
+        # One worker: Schemathesis's threads meet a CPython 3.11 bug in ast.parse
+        # ("AST constructor recursion depth mismatch") when Hypothesis describes a filter.
         "--workers",
-        "2",
+        "1",
         "--header",
         f"Authorization: Api-Key {raw_key}",
         "--report",

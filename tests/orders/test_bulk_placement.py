@@ -172,3 +172,27 @@ def test_a_batch_counts_on_the_home_page_like_orders_placed_one_by_one(world, sy
     today = Order.objects.earliest("placed_at").placed_at.date()
     rebuild_sales(first=today, last=today)
     assert totals() == kept
+
+
+def test_orders_a_marketplace_collected_get_the_payment_the_ledger_follows(world, system_actor):
+    from orders.payments.audit import audit_money
+    from orders.payments.models import Payment
+
+    channel, _ = world
+    with transaction.atomic():
+        results = place_orders(
+            [spec(channel, f"paid-{i}", [("B-0", 1)]) for i in range(3)],
+            actor=system_actor,
+            paid_by="Amazon",
+        )
+    for order in results:
+        order.refresh_from_db()
+        assert order.payment_status == "paid"
+        payment = Payment.objects.get(order=order)
+        assert payment.captured_amount == payment.authorized_amount == order.grand_total
+        assert sorted(payment.transactions.values_list("kind", flat=True)) == [
+            "authorize",
+            "capture",
+        ]
+    assert OutboxEvent.objects.filter(event_type="payment.captured").count() == 3
+    assert audit_money() == []
