@@ -9,6 +9,8 @@ class FulfillmentConfig(AppConfig):
         from oms_site.webhooks import register_event_types
 
         from . import receivers  # noqa: F401  (listens to orders' signals)
+        from .bulk_actions import register_bulk_actions
         from .services.events import SHIPMENT_EVENT_TYPES
 
         register_event_types(*SHIPMENT_EVENT_TYPES)
+        register_bulk_actions()

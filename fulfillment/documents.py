@@ -149,8 +149,23 @@ def label_zpl(request, tracking_number: str, *, carrier_name: str) -> str:
 
 
 def packing_slip_pdf(shipment) -> bytes:
-    order = shipment.order
     buffer, pdf = _canvas(A4, f"Packing slip {shipment.number}")
+    _draw_packing_slip(pdf, shipment)
+    pdf.save()
+    return buffer.getvalue()
+
+
+def packing_slips_pdf(shipments, *, title: str) -> bytes:
+    """Many packing slips in one PDF, each starting on a page of its own (a bulk print)."""
+    buffer, pdf = _canvas(A4, title)
+    for shipment in shipments:
+        _draw_packing_slip(pdf, shipment)
+    pdf.save()
+    return buffer.getvalue()
+
+
+def _draw_packing_slip(pdf, shipment) -> None:
+    order = shipment.order
     width, height = A4
     pdf.setFont(BOLD, 18)
     pdf.drawString(20 * mm, height - 25 * mm, "Packing slip")
@@ -204,8 +219,6 @@ def packing_slip_pdf(shipment) -> bytes:
         total = sum(p.weight_grams for p in packages)
         _lines(pdf, 20 * mm, y, [f"{len(packages)} package(s), {total / 1000:.2f} kg"], size=9)
     pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
 
 
 # --- pick list ------------------------------------------------------------------------------

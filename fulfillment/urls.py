@@ -29,4 +29,9 @@ urlpatterns = [
     path("shipments/<str:number>/label.pdf", pages.label_pdf, name="label_pdf"),
     path("shipments/<str:number>/label.zpl", pages.label_zpl, name="label_zpl"),
     path("shipments/<str:number>/packing-slip.pdf", pages.packing_slip, name="packing_slip"),
+    path(
+        "bulk/<int:job_id>/packing-slips.pdf",
+        pages.bulk_packing_slips,
+        name="bulk_packing_slips",
+    ),
 ]

@@ -609,3 +609,26 @@ def label_zpl(request, number):
 def packing_slip(request, number):
     shipment = _get_shipment(request, number)
     return _pdf(documents.packing_slip_pdf(shipment), f"packing-slip-{shipment.number}.pdf")
+
+
+@capability_required(VIEW)
+@require_GET
+@guarded
+def bulk_packing_slips(request, job_id):
+    """The packing slips of a finished "print packing slips" bulk job, drawn on request
+    from its orders' shipments (nothing is stored; a reprint shows the current state)."""
+    from orders.dashboard_models import BulkJob, BulkJobItem
+
+    from ..bulk_actions import shipments_for_slips
+
+    job = BulkJob.objects.filter(pk=job_id, action="packing_slips", status="done").first()
+    if job is None:
+        raise Http404("No such finished packing-slip job.")
+    order_ids = job.items.filter(outcome=BulkJobItem.Outcome.DONE).values_list(
+        "order_id", flat=True
+    )
+    shipments = list(shipments_for_slips(order_ids, request.user))
+    if not shipments:
+        raise Http404("No packing slip to print.")
+    content = documents.packing_slips_pdf(shipments, title=f"Packing slips, bulk job {job.pk}")
+    return _pdf(content, f"packing-slips-{job.pk}.pdf")
