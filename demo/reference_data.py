@@ -114,6 +114,7 @@ DEMO_USERS = [
     ("viewer", "viewer-demo-pass", Role.READONLY, False),
 ]
 
+# Thresholds in the base currency.
 HOLD_RULES = [
     (HoldRule.Kind.HIGH_VALUE, True, Decimal("2000")),
     (HoldRule.Kind.ADDRESS_MISMATCH, True, None),
@@ -397,3 +398,86 @@ MARKETPLACE_SANDBOXES = {
 }
 # How many SKUs of the catalogue each marketplace lists (the first N with stock).
 LISTED_SKUS = 40
+
+# Where the web shop's customers pay in their own currency (else the channel's currency is
+# EUR) and where the shop has a till (POS orders in the history).
+WEB_CURRENCY_BY_COUNTRY = {"GB": "GBP", "US": "USD"}
+POS_COUNTRIES = ("DE", "AT")
+# The demo users' saved language ("": the browser's).
+DEMO_USER_LANGUAGE = ""
+# Warehouses the demo warehouse user works in.
+WAREHOUSE_USER_WAREHOUSES = ["ber"]
+# The warehouses that stock (part of) the whole range for the European customers.
+HOME_WAREHOUSES = ("ber", "lyo")
+
+
+# --- The demo shop based in Norway (OMS_DEMO_SHOP=norway) ---------------------------------
+# Same catalogue and warehouses plus Oslo, which ships the Nordic countries; the web shop
+# and the till sell in NOK, most customers are Norwegian, Norwegian MVA applies, the base
+# currency is NOK (settings follow OMS_DEMO_SHOP) and the rates are kroner per unit.
+
+OSLO = {
+    "code": "osl",
+    "name": "Oslo lager Alnabru",
+    "address_line1": "Nedre Kalbakkvei 88",
+    "city": "Oslo",
+    "postal_code": "1081",
+    "country": "NO",
+    "latitude": 59.9297,
+    "longitude": 10.8445,
+    "rank": 5,
+    "ships_to_countries": ["NO", "SE", "DK", "FI"],
+    "cutoff": (15, 0),
+}
+# fmt: off
+NORWEGIANS = (
+    60,
+    "Jakob Emil Noah Oliver Filip William Lucas Liam Nora Emma Ella Maja Olivia Sofie "
+    "Ingrid Kari Ola Sigrid Astrid Håkon",
+    "Hansen Johansen Olsen Larsen Andersen Pedersen Nilsen Kristiansen Jensen Karlsen "
+    "Johnsen Pettersen Eriksen Berg Haugen Hagen Johannessen Dahl",
+    ["Storgata", "Kirkegata", "Skolegata", "Parkveien", "Strandveien", "Fjordveien",
+     "Bjørkeveien", "Solveien", "Granveien", "Sjøgata"],
+    [("Oslo", "0150", ""), ("Bergen", "5003", ""), ("Trondheim", "7011", ""),
+     ("Stavanger", "4006", ""), ("Kristiansand", "4611", ""), ("Tromsø", "9008", ""),
+     ("Drammen", "3015", ""), ("Fredrikstad", "1606", ""), ("Bodø", "8006", ""),
+     ("Ålesund", "6002", "")],
+    "num_last", "+47", "0.25",
+)
+# fmt: on
+NOK_PER_UNIT = {"EUR": 11.7, "GBP": 13.7, "USD": 10.8, "CHF": 12.3, "PLN": 2.72, "SEK": 1.0}
+
+
+def _norway() -> bool:
+    from django.conf import settings
+
+    return getattr(settings, "OMS_DEMO_SHOP", "eu") == "norway"
+
+
+if _norway():
+    WAREHOUSES = [OSLO, *WAREHOUSES]
+    CHANNELS = [
+        ("web", "Nettbutikk", SalesChannel.Kind.WEB, "NOK"),
+        ("pos", "Oslo-butikken (POS)", SalesChannel.Kind.POS, "NOK"),
+        *[c for c in CHANNELS if c[0] not in ("web", "pos", "api")],
+        ("api", "Partner API", SalesChannel.Kind.API, "NOK"),
+    ]
+    RATE_CENTRES = NOK_PER_UNIT
+    COUNTRIES = {
+        "NO": NORWEGIANS,
+        **{code: (max(1, spec[0] // 4), *spec[1:]) for code, spec in COUNTRIES.items()},
+    }
+    SHIPPING_METHODS = {**SHIPPING_METHODS, "NO": ("Bring Pakke til hentested", "Bring")}
+    FREE_SHIPPING = {**FREE_SHIPPING, "NOK": ("69.00", "699")}
+    PRICE_RATES = {**PRICE_RATES, "NOK": 1 / NOK_PER_UNIT["EUR"]}
+    WEB_CURRENCY_BY_COUNTRY = {**WEB_CURRENCY_BY_COUNTRY, "NO": "NOK"}
+    POS_COUNTRIES = ("NO",)
+    WAREHOUSE_USER_WAREHOUSES = ["osl", "ber"]
+    DEMO_USER_LANGUAGE = "nb"
+    HOME_WAREHOUSES = ("osl", "ber", "lyo")
+    HOLD_RULES = [
+        (kind, on, threshold * 10 if kind == HoldRule.Kind.HIGH_VALUE else threshold)
+        for kind, on, threshold in HOLD_RULES
+    ]
+
+HIGH_VALUE_THRESHOLD = next(t for k, _on, t in HOLD_RULES if k == HoldRule.Kind.HIGH_VALUE)

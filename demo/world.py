@@ -24,6 +24,7 @@ from .reference_data import (
     CHANNELS,
     COLOURS,
     COUNTRIES,
+    DEMO_USER_LANGUAGE,
     DEMO_USERS,
     EDITIONS,
     EMAIL_DOMAINS,
@@ -34,6 +35,7 @@ from .reference_data import (
     SHOE_SIZES,
     SIZES,
     SUPPLIERS,
+    WAREHOUSE_USER_WAREHOUSES,
     WAREHOUSES,
     words,
 )
@@ -288,10 +290,11 @@ def ensure_users() -> int:
             user.set_password(password)
             user.save()
             created += 1
-        StaffProfile.objects.get_or_create(user=user, defaults={"role": role})
+        StaffProfile.objects.get_or_create(
+            user=user, defaults={"role": role, "language": DEMO_USER_LANGUAGE}
+        )
         if role == Role.WAREHOUSE:
-            warehouse = Warehouse.objects.filter(code=WAREHOUSES[0]["code"]).first()
-            if warehouse is not None:
+            for warehouse in Warehouse.objects.filter(code__in=WAREHOUSE_USER_WAREHOUSES):
                 WarehouseAccess.objects.get_or_create(user=user, warehouse=warehouse)
     return created
 

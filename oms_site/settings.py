@@ -99,8 +99,14 @@ TEMPLATES = [
     },
 ]
 
+# The demo shop: "eu" (Berlin, EUR) or "norway" (Oslo, NOK, MVA, Norwegian first); each
+# has a database file of its own on the embedded default, so both can be tried.
+OMS_DEMO_SHOP = env.str("OMS_DEMO_SHOP", default="eu")
+if OMS_DEMO_SHOP not in ("eu", "norway"):
+    raise environ.ImproperlyConfigured('OMS_DEMO_SHOP must be "eu" or "norway".')
+_SQLITE_FILE = "oms-norway.sqlite3" if OMS_DEMO_SHOP == "norway" else "oms.sqlite3"
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'oms.sqlite3'}"),
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / _SQLITE_FILE}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
@@ -125,7 +131,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # The dashboard speaks English and Norwegian Bokmål. Catalogues live beside each app
 # (``<app>/locale/nb/LC_MESSAGES/django.po``) and in ``locale/`` for the project templates;
 # ``make`` compiles them to .mo with Babel (no system gettext needed).
-LANGUAGE_CODE = "en"
+LANGUAGE_CODE = "nb" if OMS_DEMO_SHOP == "norway" else "en"
 LANGUAGES = [("en", "English"), ("nb", "Norsk bokmål")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_COOKIE_NAME = "oms_language"
@@ -164,7 +170,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # --- OMS ---------------------------------------------------------------------------------
-OMS_BASE_CURRENCY = env.str("OMS_BASE_CURRENCY", default="EUR")
+OMS_BASE_CURRENCY = env.str(
+    "OMS_BASE_CURRENCY", default="NOK" if OMS_DEMO_SHOP == "norway" else "EUR"
+)
 # Largest accepted API request body; larger ones are refused with 413 before parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("OMS_MAX_REQUEST_BYTES", default=1024 * 1024)
 OMS_MAX_ORDER_LINES = env.int("OMS_MAX_ORDER_LINES", default=500)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.management.base import CommandError
 from django.core.management.color import no_style
 from django.db import connection
@@ -25,9 +26,13 @@ from ..reference_data import (
     COUNTRIES,
     DEMO_WEB_PREFIX,
     FREE_SHIPPING,
+    HIGH_VALUE_THRESHOLD,
+    HOME_WAREHOUSES,
+    POS_COUNTRIES,
     PRICE_RATES,
     SHIPPING_METHODS,
     STATUS_WEIGHTS,
+    WEB_CURRENCY_BY_COUNTRY,
 )
 from ..world import historical_timestamps
 from .timeline import OrderTimeline
@@ -121,7 +126,7 @@ class HistoryWriter(OrderTimeline):
                 # Every SKU in Leeds and Newark (the only ones for GB/US) and in one or
                 # both EU warehouses.
                 wanted = [c for c in ("lds", "ewr") if c in codes]
-                eu = [c for c in ("ber", "lyo") if c in codes]
+                eu = [c for c in HOME_WAREHOUSES if c in codes]
                 if eu:
                     wanted += eu if rng.random() < 0.7 else [rng.choice(eu)]
                 entry.stocked = [codes[c] for c in (wanted or list(codes))]
@@ -206,7 +211,7 @@ class HistoryWriter(OrderTimeline):
             code = rng.choices(["amazon", "web"], [55, 45])[0]
         elif country == "IE":
             code = rng.choices(["amazon", "web"], [30, 70])[0]
-        elif country in ("DE", "AT"):
+        elif country in POS_COUNTRIES:
             code = rng.choices(["web", "pos"], [85, 15])[0]
         else:
             code = "web"
@@ -278,7 +283,7 @@ class HistoryWriter(OrderTimeline):
         channel = self._channel_for(country, seq)
         currency = channel.currency
         if channel.code == "web":
-            currency = {"GB": "GBP", "US": "USD"}.get(country, "EUR")
+            currency = WEB_CURRENCY_BY_COUNTRY.get(country, "EUR")
         location = self._geocode(country, address["city"])
         vat = Decimal(COUNTRIES[country][7]) if country in COUNTRIES else Decimal("0.20")
 
@@ -352,7 +357,8 @@ class HistoryWriter(OrderTimeline):
                 plan["hold_reason"] = "Customer is blocked."
             elif high_value:
                 plan["hold_reason"] = (
-                    f"Order total above a threshold: {plan['grand_total']} {currency} > 2000 EUR."
+                    f"Order total above a threshold: {plan['grand_total']} {currency} > "
+                    f"{HIGH_VALUE_THRESHOLD} {settings.OMS_BASE_CURRENCY}."
                 )
             elif rng.random() < 0.6:
                 other = rng.choice([c for c in COUNTRIES if c != country])
