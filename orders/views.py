@@ -25,7 +25,7 @@ from oms_site.roles import Capability, user_can
 from oms_site.templatetags.oms_format import format_moment
 
 from . import actions as order_actions
-from . import list_tools, selectors, services
+from . import list_tools, page_sections, selectors, services
 from .forms import (
     VISIBLE_LINES,
     CancelForm,
@@ -287,6 +287,7 @@ def order_detail(request, number):
             "decided_by": describe_rule(decision.get("decided_by") or ""),
             "candidates": decision.get("candidates") or [],
             "warehouses": Warehouse.objects.filter(active=True) if actions["reroute"] else [],
+            "sections": page_sections.render_sections(request, order),
         },
     )
 

@@ -112,3 +112,22 @@ def test_the_pick_list_action_needs_the_fulfillment_role(client_for, skus, place
         {"scope": "selected", "ids": [order.pk], "action": "pick_lists"},
     )
     assert not BulkJob.objects.exists()
+
+
+def test_the_order_page_lists_the_orders_shipments(users, client_for, warehouse_user, skus, place):
+    order = place(("TSHIRT-BLK-M", 1))
+    run(users["manager"], "pick_lists", [order])
+    shipment = Shipment.objects.get(order=order)
+    page = client_for("manager").get(reverse("orders:detail", args=[order.number])).content
+    html = page.decode()
+    assert 'id="order-shipments"' in html
+    assert reverse("fulfillment:shipment", args=[shipment.number]) in html
+    support = client_for("support").get(reverse("orders:detail", args=[order.number]))
+    assert shipment.number in support.content.decode()
+    other = place(("MUG-WHT", 1))
+    assert (
+        'id="order-shipments"'
+        not in client_for("manager")
+        .get(reverse("orders:detail", args=[other.number]))
+        .content.decode()
+    )
