@@ -6,6 +6,8 @@ the second stores the label. A shipment already booked is not booked again, so a
 after a timeout or a double click costs nothing.
 """
 
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,6 +15,7 @@ from oms_site.actors import Actor
 from oms_site.errors import Conflict, ValidationFailed
 
 from ..carriers import Address, BookingRequest, Parcel, adapter_for
+from ..carriers.base import CarrierError, Rate
 from ..models import CarrierAccount, CarrierService, Package, Shipment, ShipmentEvent
 from ..models import ShipmentStatus as SS
 from .events import lock_shipment, record_shipment_event
@@ -128,3 +131,33 @@ def book_shipment(
             details={"service": service.code if service else "", "packages": len(packages)},
         )
     return shipment
+
+
+@dataclass(frozen=True)
+class Quote:
+    service: CarrierService
+    rate: Rate | None
+    problem: str = ""
+
+
+def quote_rates(shipment) -> list[Quote]:
+    """What each active carrier service would cost for this shipment's packages, and in how
+    many working days it arrives, asked from the carriers now (outside any transaction). A
+    carrier that does not answer is shown as such: booking it may still work."""
+    if shipment.warehouse is None:
+        return []
+    services = CarrierService.objects.filter(active=True, carrier__active=True).select_related(
+        "carrier"
+    )
+    quotes = []
+    for service in services.order_by("carrier__name", "name"):
+        try:
+            rates = adapter_for(service.carrier).rates(
+                booking_request(shipment, service_code=service.code)
+            )
+        except CarrierError as exc:
+            quotes.append(Quote(service, None, exc.message))
+            continue
+        rate = next((r for r in rates if r.service_code == service.code), None)
+        quotes.append(Quote(service, rate or (rates[0] if rates else None)))
+    return quotes

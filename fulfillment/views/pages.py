@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from oms_site.actors import Actor
 from oms_site.errors import DomainError
+from oms_site.money import format_money
 from oms_site.pages import capability_required, report_domain_error
 from oms_site.roles import Capability, user_can
 
@@ -31,6 +32,7 @@ from ..models import (
     Shipment,
     ShipmentStatus,
 )
+from ..services.booking import quote_rates
 from ..services.packing import picking_done
 from ..services.picking import WaveRules, open_lines_query
 
@@ -523,10 +525,20 @@ def ship_screen(request, number):
     if shipment.status in (ShipmentStatus.DRAFT, ShipmentStatus.PICKING):
         return redirect("fulfillment:pack", number=number)
     form = ShipForm(initial={"service": shipment.service_id})
+    quotes = []
+    if shipment.status == ShipmentStatus.PACKED and user_can(request.user, WORK):
+        quotes = [
+            {
+                "quote": quote,
+                "price": format_money(quote.rate.amount, quote.rate.currency) if quote.rate else "",
+            }
+            for quote in quote_rates(shipment)
+        ]
     return render(
         request,
         "fulfillment/ship.html",
         {
+            "quotes": quotes,
             "shipment": shipment,
             "form": form,
             "packages": shipment.packages.select_related("package_type"),

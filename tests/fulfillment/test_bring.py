@@ -205,3 +205,24 @@ def test_the_signed_webhook_records_updates_once(client, sandbox, bring, packed)
     assert unsigned.status_code == 401
     assert client.post(reverse("hooks:carrier_tracking", args=["nobody"])).status_code == 404
     assert shipment.events.filter(kind="tracking").count() == 2
+
+
+def test_the_ship_screen_shows_each_services_price_and_days(
+    sandbox, bring, packed, own_courier, picker
+):
+    page = picker.get(reverse("fulfillment:ship", args=[packed.number])).content.decode()
+    assert 'id="rates"' in page
+    assert "Pakke til hentested" in page and "NOK" in page
+    assert "Own courier" in page  # the manual carrier quotes its flat rate
+
+
+def test_the_ship_screen_says_when_a_carrier_gives_no_price(sandbox, bring, packed, picker):
+    sandbox.fail_next("/shippingguide", *[503] * 6)  # every retry fails too
+    page = picker.get(reverse("fulfillment:ship", args=[packed.number])).content.decode()
+    assert "No price now" in page
+    assert 'id="book-and-ship"' in page  # booking is still offered
+
+
+@pytest.fixture
+def picker(client_for, warehouse_user):
+    return client_for("warehouse")
