@@ -28,6 +28,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from orders.models import Order, OrderLine
+from orders.services import status_counts
 from orders.services.reporting import rebuild_sales
 
 from . import data
@@ -149,12 +150,15 @@ def load(target: int) -> None:
     wrote += replicate(target)
     if not wrote:
         return
-    print("  rebuilding the sales rollup and analysing ...", flush=True)
+    print("  rebuilding the sales rollup, folding the status counters, vacuuming ...", flush=True)
     first = timezone.localdate(Order.objects.aggregate(m=Min("placed_at"))["m"])
     rebuild_sales(first=first, last=timezone.localdate())
+    # What beat and autovacuum do after a bulk load in production: the status deltas the
+    # triggers wrote are folded, and the visibility map lets index-only scans skip the heap.
+    status_counts.compact()
     with connection.cursor() as cursor:
         for table in TABLES:
-            cursor.execute(f"ANALYZE {table}")
+            cursor.execute(f"VACUUM ANALYZE {table}")
         cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
         size = cursor.fetchone()[0]
     print(f"  load took {time.monotonic() - started:.0f} s; database size now {size}")
@@ -227,8 +231,8 @@ def measure(label: str) -> list[tuple[str, RunResult]]:
         else:
             print(f"  {name:<36} {label:>5}  {result.note}", flush=True)
     print(
-        f"  (first /orders/ after the 20-s status-count cache expired: {cold:.0f} ms, "
-        "the unfiltered count of every order)",
+        f"  (first /orders/ with every cache cleared: {cold:.0f} ms; the counts by status "
+        "come from the status counters, no request counts the orders table)",
         flush=True,
     )
     return results

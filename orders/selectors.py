@@ -234,6 +234,9 @@ def order_list(
 # Filtered counts read at most this many of the newest matching orders: exact below it,
 # "at least" above it, so a broad filter on millions of orders stays one bounded query.
 FILTERED_COUNT_CAP = 10_000
+# A text search counts fewer: it looks for particular orders, and a search key that many
+# orders share (a SKU sold every day) would otherwise make every search pay for 10,000.
+SEARCH_COUNT_CAP = 1_000
 
 
 class StatusCounts(dict):
@@ -241,6 +244,7 @@ class StatusCounts(dict):
     are then lower bounds, shown as "10,000+")."""
 
     capped = False
+    cap = FILTERED_COUNT_CAP
 
 
 def status_counts(*, filters: dict) -> StatusCounts:
@@ -248,7 +252,8 @@ def status_counts(*, filters: dict) -> StatusCounts:
 
     Without filters that query counts the whole table (a scan that grows with history),
     so those counts are cached for a few seconds. Filtered counts are fresh and bounded:
-    they count the newest ``FILTERED_COUNT_CAP`` + 1 matching orders at most.
+    they count the newest ``FILTERED_COUNT_CAP`` + 1 matching orders at most
+    (``SEARCH_COUNT_CAP`` + 1 for a text search).
     """
     unfiltered = not any(
         value for key, value in filters.items() if key != "status" and not key.startswith("_")
@@ -258,14 +263,13 @@ def status_counts(*, filters: dict) -> StatusCounts:
         # The exact counters (services.status_counts): no table count at any size.
         counts.update(order_status_counts.current())
         return counts
-    newest = (
-        _filtered(filters, with_status=False).order_by("-pk").values("pk")[: FILTERED_COUNT_CAP + 1]
-    )
+    counts.cap = SEARCH_COUNT_CAP if (filters.get("q") or "").strip() else FILTERED_COUNT_CAP
+    newest = _filtered(filters, with_status=False).order_by("-pk").values("pk")[: counts.cap + 1]
     rows = (
         Order.objects.filter(pk__in=newest).order_by().values_list("status").annotate(n=Count("pk"))
     )
     counts.update(dict(rows))
-    counts.capped = sum(counts.values()) > FILTERED_COUNT_CAP
+    counts.capped = sum(counts.values()) > counts.cap
     return counts
 
 

@@ -211,6 +211,7 @@ def order_list(request):
             "page": page,
             "status_links": status_links,
             "counts_capped": counts.capped,
+            "counts_cap": counts.cap,
             "by_time": sort == "newest",
             "total_count": sum(counts.values()),
             "columns": columns,

@@ -149,6 +149,17 @@ def test_filtered_counts_are_capped(manager, channel, stocked, monkeypatch):
     assert response.context["counts_capped"]
 
 
+def test_a_search_counts_up_to_its_own_smaller_cap(manager, channel, stocked, monkeypatch):
+    from orders import selectors
+
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 1)
+    for _ in range(2):
+        place(channel)
+    counts = selectors.status_counts(filters={"q": "TSHIRT-BLK-M"})
+    assert counts.capped and counts.cap == 1 and sum(counts.values()) == 2
+    assert not selectors.status_counts(filters={"channel": channel}).capped
+
+
 def test_the_late_filter_lists_orders_past_the_cutoff(manager, channel, stocked, warehouse):
     from datetime import time, timedelta
 
