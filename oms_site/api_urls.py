@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("inventory.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("fulfillment.api.urls")),
+    path("", include("returns.api.urls")),
 ]

@@ -21,6 +21,8 @@ urlpatterns = [
     path("inventory/", include("inventory.urls")),
     path("fulfillment/", include("fulfillment.urls")),
     path("track/", include("fulfillment.tracking_urls")),
+    path("track/", include("returns.customer_urls")),
+    path("returns/", include("returns.urls")),
     path("hooks/", include("fulfillment.hook_urls")),
     path("marketplaces/", include("marketplaces.urls")),
     path("integrations/", include("marketplaces.webhook_urls")),

@@ -15,6 +15,17 @@ from orders.models import Order, OrderStatus
 
 from ..models import ShipmentEvent, ShipmentStatus
 
+# Apps above fulfillment add parts of their own to the page (returns: "return items"):
+# each is ``section(request, order) -> str`` (HTML, already escaped), registered from
+# their AppConfig.ready(), so this page never imports them.
+_SECTIONS = []
+
+
+def register_tracking_section(section) -> None:
+    if section not in _SECTIONS:
+        _SECTIONS.append(section)
+
+
 # What the customer sees of the order's states.
 CUSTOMER_STEPS = [
     ("placed", _("Order placed")),
@@ -79,5 +90,6 @@ def tracking_page(request, token):
             ),
             "lines": order.lines.all().order_by("pk"),
             "shipments": shipments,
+            "sections": [section(request, order) for section in _SECTIONS],
         },
     )

@@ -1,0 +1,12 @@
+"""The customer's return pages behind the tracking link: /track/<token>/return/."""
+
+from django.urls import path
+
+from .views import customer
+
+app_name = "customer_returns"
+
+urlpatterns = [
+    path("<str:token>/return/", customer.request_return, name="request"),
+    path("<str:token>/return/<str:number>/label.pdf", customer.customer_label, name="label"),
+]
