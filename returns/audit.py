@@ -42,7 +42,9 @@ def _movement_problems() -> list[str]:
         reference = movement["reference"]
         if line is None:
             if reference[len(ORDER_PREFIX) :] in ours and reference.startswith(ORDER_PREFIX):
-                problems.append(f"restock movement #{movement['pk']} ({reference}) has no return line")
+                problems.append(
+                    f"restock movement #{movement['pk']} ({reference}) has no return line"
+                )
             continue
         label = f"{line.request.number} line {line.pk}"
         if (movement["sku_id"], movement["warehouse_id"]) != (

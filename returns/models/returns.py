@@ -107,9 +107,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
         max_digits=14,
         decimal_places=3,
         default=0,
-        help_text=_(
-            "Replacement total minus credit: above zero is charged, below zero refunded."
-        ),
+        help_text=_("Replacement total minus credit: above zero is charged, below zero refunded."),
     )
     created_by = models.CharField(max_length=150)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -175,9 +173,7 @@ class ReturnRequest(FSMModelMixin, models.Model):
 
 class ReturnLine(models.Model):
     request = models.ForeignKey(ReturnRequest, on_delete=models.CASCADE, related_name="lines")
-    order_line = models.ForeignKey(
-        OrderLine, on_delete=models.PROTECT, related_name="return_lines"
-    )
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="return_lines")
     quantity = models.PositiveIntegerField(help_text=_("Units the customer sends back."))
     reason = models.CharField(max_length=20, choices=ReturnReason.choices)
     comment = models.CharField(max_length=500, blank=True)

@@ -53,8 +53,7 @@ def create_exchange(request: ReturnRequest, *, lines, actor: Actor) -> ReturnReq
     request = lock_return(request)
     if request.exchange_order_id:
         raise Conflict(
-            f"Return {request.number} is already exchanged for "
-            f"{request.exchange_order.number}.",
+            f"Return {request.number} is already exchanged for {request.exchange_order.number}.",
             fields={"exchange_order": [request.exchange_order.number]},
             code="already_exchanged",
         )

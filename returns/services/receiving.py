@@ -67,9 +67,7 @@ def scan_return_unit(request: ReturnRequest, *, code: str, actor: Actor) -> Scan
         )
     line.quantity_received += 1
     line.save(update_fields=["quantity_received"])
-    return ScanResult(
-        True, f"{line.order_line.sku_code}: {line.quantity_received}/{line.quantity}"
-    )
+    return ScanResult(True, f"{line.order_line.sku_code}: {line.quantity_received}/{line.quantity}")
 
 
 def _move_order(order, *, actor: Actor, number: str) -> None:

@@ -23,9 +23,7 @@ def default_warehouse(order) -> Warehouse | None:
     shipped_from = StockMovement.objects.filter(
         reference=ledger_reference(order), reason=MovementReason.SHIPMENT
     ).values_list("warehouse_id", flat=True)
-    candidates = Warehouse.objects.filter(active=True, accepts_returns=True).order_by(
-        "rank", "pk"
-    )
+    candidates = Warehouse.objects.filter(active=True, accepts_returns=True).order_by("rank", "pk")
     return candidates.filter(pk__in=list(shipped_from)).first() or candidates.first()
 
 
@@ -139,9 +137,8 @@ def approve_return(request, *, actor: Actor, warehouse: Warehouse | None = None)
     """Accept the request; the label is booked next (``send_return_label``)."""
     lock_order(request.order_id)
     request = lock_return(request)
-    if request.status != ReturnStatus.REQUESTED:
-        if request.status in (ReturnStatus.APPROVED, ReturnStatus.LABEL_SENT):
-            return request  # already approved: a retry or a double click
+    if request.status in (ReturnStatus.APPROVED, ReturnStatus.LABEL_SENT):
+        return request  # already approved: a retry or a double click
     if warehouse is not None and warehouse.pk != request.warehouse_id:
         _check_warehouse(warehouse)
         request.warehouse = warehouse

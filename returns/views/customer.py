@@ -19,7 +19,12 @@ from orders.models import Order, OrderStatus
 
 from .. import services
 from ..models import ReturnReason, ReturnRequest, ReturnSource
-from ..services.quantities import RETURNABLE_STATUSES, return_deadline, returnable_lines, within_window
+from ..services.quantities import (
+    RETURNABLE_STATUSES,
+    return_deadline,
+    returnable_lines,
+    within_window,
+)
 from .common import positive_int
 
 
@@ -96,9 +101,9 @@ def request_return(request, token):
             elif not lines:
                 messages.error(request, _("Choose how many of which items you send back."))
             else:
-                messages.error(request, _("The return could not be registered: %(why)s") % {
-                    "why": exc.message
-                })
+                messages.error(
+                    request, _("The return could not be registered: %(why)s") % {"why": exc.message}
+                )
         else:
             messages.success(
                 request, _("Thank you. We will e-mail you when your return is approved.")
@@ -121,8 +126,9 @@ def request_return(request, token):
 def customer_label(request, token, number):
     order = _order(token)
     rr = (
-        ReturnRequest.objects.filter(order=order, pk=ReturnRequest.pk_from_number(number) or 0)
-        .first()
+        ReturnRequest.objects.filter(
+            order=order, pk=ReturnRequest.pk_from_number(number) or 0
+        ).first()
         if order
         else None
     )

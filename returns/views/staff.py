@@ -23,7 +23,7 @@ from orders.payments.refunds import refundable
 from .. import services
 from ..models import InspectionOutcome, ReturnReason, ReturnStatus
 from ..services.closing import default_refund_lines, refunds_of
-from ..services.quantities import returnable_lines, return_deadline
+from ..services.quantities import return_deadline, returnable_lines
 from .common import get_return, guarded, positive_int, visible_returns
 
 VIEW = Capability.ORDER_VIEW
