@@ -20,7 +20,7 @@ SYSTEM = Actor.system("test")
 
 
 @pytest.fixture
-def delivered(place, skus):
+def delivered(place, skus):  # noqa: F811 (the shared fixtures above)
     """An order of 2 mugs and 1 cap, paid in cash, invoiced, shipped and delivered."""
 
     def make(*lines, invoiced=True):
