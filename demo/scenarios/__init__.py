@@ -7,8 +7,17 @@ as a module here and appends it to ``SCENARIOS``; it may use what earlier scenar
 ``context.world``.
 """
 
-from . import forecasting, fulfillment, marketplaces, money, order_history, recent, shop
+from . import (
+    forecasting,
+    fulfillment,
+    marketplaces,
+    money,
+    order_history,
+    recent,
+    returns,
+    shop,
+)
 
-SCENARIOS = [shop, order_history, money, fulfillment, recent, forecasting, marketplaces]
+SCENARIOS = [shop, order_history, money, fulfillment, recent, forecasting, marketplaces, returns]
 
 __all__ = ["SCENARIOS"]

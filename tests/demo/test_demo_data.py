@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 from stdnum import ean
 
+from demo.scenarios import returns as returns_demo
 from inventory.models import SKU, StockLevel, StockMovement, Warehouse, WarehouseAccess
 from oms_site.models import ApiKey, ApiScope, ExchangeRate, StaffProfile
 from oms_site.roles import Role
@@ -50,7 +51,7 @@ def _counts():
 @pytest.mark.django_db
 def test_load_demo_is_complete_and_idempotent(demo, settings):
     assert "Demo loaded" in demo
-    assert Order.objects.count() == ORDERS
+    assert Order.objects.count() == ORDERS + returns_demo.FRESH_ORDERS
     before = _counts()
     out = StringIO()
     call_command("load_demo", orders=ORDERS, skus=24, customers=40, stdout=out)
@@ -188,4 +189,4 @@ def test_rerun_recreates_missing_users_only(demo, settings):
     call_command("load_demo", orders=ORDERS, skus=24, customers=40, stdout=StringIO())
     assert User.objects.get(username="viewer").check_password("viewer-demo-pass")
     assert User.objects.get(username="manager").check_password("changed-by-the-manager")
-    assert Order.objects.count() == ORDERS
+    assert Order.objects.count() == ORDERS + returns_demo.FRESH_ORDERS
