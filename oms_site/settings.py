@@ -242,7 +242,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # Refunds and payment transactions share one outcome machine: one enum.
-    "ENUM_NAME_OVERRIDES": {"MoneyOutcomeEnum": "orders.payments.models.TransactionStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "MoneyOutcomeEnum": "orders.payments.models.TransactionStatus",
+        "ReturnReasonEnum": "returns.models.ReturnReason",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "oms_site.api_schema.add_links",

@@ -57,7 +57,7 @@ class ReturnEventSerializer(serializers.ModelSerializer):
         fields = ["from_status", "to_status", "message", "actor", "created_at"]
 
 
-class RefundSummarySerializer(serializers.Serializer):
+class ReturnRefundSummarySerializer(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.CharField()
     amount = serializers.DecimalField(**AMOUNT)
@@ -110,11 +110,11 @@ class ReturnSerializer(serializers.ModelSerializer):
     def get_has_label(self, obj) -> bool:
         return obj.label_booked_at is not None
 
-    @extend_schema_field(RefundSummarySerializer(many=True))
+    @extend_schema_field(ReturnRefundSummarySerializer(many=True))
     def get_refunds(self, obj):
         from ..services.closing import refunds_of
 
-        return RefundSummarySerializer(
+        return ReturnRefundSummarySerializer(
             [
                 {
                     "number": refund.number,
@@ -149,7 +149,7 @@ class ReturnCreateSerializer(StrictSerializer):
     note = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class ApproveSerializer(StrictSerializer):
+class ReturnApproveSerializer(StrictSerializer):
     carrier = serializers.SlugField(
         max_length=40,
         required=False,
@@ -160,17 +160,17 @@ class ApproveSerializer(StrictSerializer):
     )
 
 
-class RejectSerializer(StrictSerializer):
+class ReturnRejectSerializer(StrictSerializer):
     reason = StrictCharField(min_length=1, max_length=300)
 
 
-class ReceiveLineSerializer(StrictSerializer):
+class ReturnReceiveLineSerializer(StrictSerializer):
     line = StrictIntegerField(min_value=1, help_text="The return line's id.")
     quantity = StrictIntegerField(min_value=0, max_value=100_000)
 
 
-class ReceiveSerializer(StrictSerializer):
-    lines = ReceiveLineSerializer(
+class ReturnReceiveSerializer(StrictSerializer):
+    lines = ReturnReceiveLineSerializer(
         many=True,
         required=False,
         max_length=500,
@@ -178,26 +178,26 @@ class ReceiveSerializer(StrictSerializer):
     )
 
 
-class InspectLineSerializer(StrictSerializer):
+class ReturnInspectLineSerializer(StrictSerializer):
     line = StrictIntegerField(min_value=1, help_text="The return line's id.")
     outcome = serializers.ChoiceField(choices=InspectionOutcome.choices)
     note = StrictCharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-class InspectSerializer(StrictSerializer):
-    lines = InspectLineSerializer(many=True, min_length=1, max_length=500)
+class ReturnInspectSerializer(StrictSerializer):
+    lines = ReturnInspectLineSerializer(many=True, min_length=1, max_length=500)
 
 
-class CloseLineSerializer(StrictSerializer):
+class ReturnCloseLineSerializer(StrictSerializer):
     line = StrictIntegerField(min_value=1, help_text="The return line's id.")
     quantity = StrictIntegerField(min_value=1, max_value=100_000)
 
 
-class CloseSerializer(StrictSerializer):
+class ReturnCloseSerializer(StrictSerializer):
     refund = StrictBooleanField(
         required=False, default=True, help_text="Refund to the original payment (default)."
     )
-    lines = CloseLineSerializer(
+    lines = ReturnCloseLineSerializer(
         many=True,
         required=False,
         max_length=500,
@@ -210,13 +210,13 @@ class CloseSerializer(StrictSerializer):
     )
 
 
-class ExchangeLineSerializer(StrictSerializer):
+class ReturnExchangeLineSerializer(StrictSerializer):
     sku = StrictCharField(min_length=1, max_length=64)
     quantity = StrictIntegerField(min_value=1, max_value=100_000)
 
 
-class ExchangeSerializer(StrictSerializer):
-    lines = ExchangeLineSerializer(many=True, min_length=1, max_length=100)
+class ReturnExchangeSerializer(StrictSerializer):
+    lines = ReturnExchangeLineSerializer(many=True, min_length=1, max_length=100)
 
 
 class ReturnListQuerySerializer(serializers.Serializer):

@@ -160,14 +160,14 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return idempotent_create(request, create)
 
     @extend_schema(
-        request=s.ApproveSerializer,
+        request=s.ReturnApproveSerializer,
         responses=s.ReturnSerializer,
         description="Approve; with `carrier`, a return label is booked through the "
         "carrier's adapter and the return moves on to label_sent.",
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, number=None):
-        data = self._payload(s.ApproveSerializer)
+        data = self._payload(s.ReturnApproveSerializer)
         rr = self.get_object()
         carrier = service = None
         if data.get("carrier"):
@@ -185,22 +185,22 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             )
         return self._respond(rr)
 
-    @extend_schema(request=s.RejectSerializer, responses=s.ReturnSerializer)
+    @extend_schema(request=s.ReturnRejectSerializer, responses=s.ReturnSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, number=None):
-        data = self._payload(s.RejectSerializer)
+        data = self._payload(s.ReturnRejectSerializer)
         rr = services.reject_return(self.get_object(), actor=self._actor(), reason=data["reason"])
         return self._respond(rr)
 
     @extend_schema(
-        request=s.ReceiveSerializer,
+        request=s.ReturnReceiveSerializer,
         responses=s.ReturnSerializer,
         description="The parcel arrived at the return warehouse (only its staff receive). "
         "The order moves to partially_returned or returned.",
     )
     @action(detail=True, methods=["post"])
     def receive(self, request, number=None):
-        data = self._payload(s.ReceiveSerializer)
+        data = self._payload(s.ReturnReceiveSerializer)
         lines = None
         if data.get("lines") is not None:
             lines = {item["line"]: item["quantity"] for item in data["lines"]}
@@ -208,27 +208,27 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return self._respond(rr)
 
     @extend_schema(
-        request=s.InspectSerializer,
+        request=s.ReturnInspectSerializer,
         responses=s.ReturnSerializer,
         description="An outcome per received line: restock (a return_restock ledger "
         "movement), damaged or dispose (no stock change).",
     )
     @action(detail=True, methods=["post"])
     def inspect(self, request, number=None):
-        data = self._payload(s.InspectSerializer)
+        data = self._payload(s.ReturnInspectSerializer)
         lines = {item["line"]: (item["outcome"], item["note"]) for item in data["lines"]}
         rr = services.inspect_return(self.get_object(), actor=self._actor(), lines=lines)
         return self._respond(rr)
 
     @extend_schema(
-        request=s.CloseSerializer,
+        request=s.ReturnCloseSerializer,
         responses=s.ReturnSerializer,
         description="Refund (received units, shipping, less a restocking fee) to the "
         "original payment and close. The refund's credit note references the invoice.",
     )
     @action(detail=True, methods=["post"])
     def close(self, request, number=None):
-        data = self._payload(s.CloseSerializer)
+        data = self._payload(s.ReturnCloseSerializer)
         lines = None
         if data.get("lines") is not None:
             lines = {item["line"]: item["quantity"] for item in data["lines"]}
@@ -244,7 +244,7 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return self._respond(rr)
 
     @extend_schema(
-        request=s.ExchangeSerializer,
+        request=s.ReturnExchangeSerializer,
         responses=s.ReturnSerializer,
         description="Place the replacement order (routed and allocated like any order), "
         "linked to the return; the returned units' value pays for it, a higher price is "
@@ -252,7 +252,7 @@ class ReturnViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @action(detail=True, methods=["post"])
     def exchange(self, request, number=None):
-        data = self._payload(s.ExchangeSerializer)
+        data = self._payload(s.ReturnExchangeSerializer)
         rr = services.create_exchange(
             self.get_object(), actor=self._actor(), lines=[dict(x) for x in data["lines"]]
         )
