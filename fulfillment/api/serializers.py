@@ -1,5 +1,6 @@
 """Shipment and pick-list API shapes. Serializers check shape; the services own the rules."""
 
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -131,8 +132,15 @@ class ShipmentCreateSerializer(StrictSerializer):
     )
     carrier = StrictCharField(max_length=60, required=False, allow_blank=True, default="")
     tracking_number = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
-    tracking_url = serializers.URLField(
-        max_length=500, required=False, allow_blank=True, default=""
+    # A plain pattern, not URLField: Django's URL validator refuses hosts the schema's
+    # "uri" format allows (labels over 63 characters), so the schema would promise more.
+    tracking_url = StrictCharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[RegexValidator(r"^https?://[^\s\x00]+$", "Enter an http(s) address.")],
+        help_text="The carrier's public tracking link (http or https).",
     )
     lines = ShipmentCreateLineSerializer(
         many=True, required=False, max_length=500, help_text="Omit to ship everything allocated."
