@@ -1,6 +1,5 @@
 """Shipment and pick-list API shapes. Serializers check shape; the services own the rules."""
 
-from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -134,12 +133,13 @@ class ShipmentCreateSerializer(StrictSerializer):
     tracking_number = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     # A plain pattern, not URLField: Django's URL validator refuses hosts the schema's
     # "uri" format allows (labels over 63 characters), so the schema would promise more.
-    tracking_url = StrictCharField(
+    tracking_url = serializers.RegexField(
+        r"^https?://[^\s\u0000]+$",
         max_length=500,
         required=False,
         allow_blank=True,
         default="",
-        validators=[RegexValidator(r"^https?://[^\s\x00]+$", "Enter an http(s) address.")],
+        trim_whitespace=False,
         help_text="The carrier's public tracking link (http or https).",
     )
     lines = ShipmentCreateLineSerializer(
