@@ -106,7 +106,8 @@ def request_return(request, token):
                 )
         else:
             messages.success(
-                request, _("Thank you. We will e-mail you when your return is approved.")
+                request,
+                _("Thank you. Your return is registered: this page shows when it is approved."),
             )
             return redirect("tracking:page", token=token)
     return render(
