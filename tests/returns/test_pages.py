@@ -169,3 +169,20 @@ def test_page_role_matrix(client_for, warehouse_user, delivered, method, url, ro
         assert answer.status_code in (200, 302), answer.status_code
     else:
         assert answer.status_code == 403
+
+
+def test_the_order_page_shows_its_returns_and_offers_one(client_for, delivered):
+    order = delivered()
+    support = client_for("support")
+    page = support.get(f"/orders/{order.number}/").content.decode()
+    assert 'id="start-return"' in page and f"/returns/new/?order={order.number}" in page
+    mug = order.lines.get(sku_code="MUG-WHT")
+    support.post(
+        "/returns/new/",
+        {"order": order.number, f"line-{mug.pk}-quantity": "1", f"line-{mug.pk}-reason": "damaged"},
+    )
+    rr = ReturnRequest.objects.get()
+    page = support.get(f"/orders/{order.number}/").content.decode()
+    assert 'id="order-returns"' in page and f"/returns/{rr.number}/" in page
+    viewer = client_for("readonly").get(f"/orders/{order.number}/").content.decode()
+    assert rr.number in viewer and 'id="start-return"' not in viewer
