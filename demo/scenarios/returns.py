@@ -138,6 +138,7 @@ def _delivered_order(channel, berlin, skus):
     order = order_services.place_order(
         channel=channel,
         lines=[{"sku": sku.code, "quantity": 2} for sku in skus],
+        currency=skus[0].currency,  # the catalogue's prices (the web shop may sell in NOK)
         shipping_address=ADDRESS,
         customer={"email": "lena.vogel@example.com", "name": "Lena Vogel"},
         payment={"gateway": "manual", "method": "cash"},
