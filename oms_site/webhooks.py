@@ -44,6 +44,7 @@ EVENT_TYPES = [
     "order.status_changed",
     "order.routed",
     "order.cancelled",
+    "order.edited",
     "stock.changed",
     "stock.at_risk",
     "payment.created",

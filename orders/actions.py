@@ -17,6 +17,7 @@ from oms_site.roles import Capability, user_can
 
 from . import access
 from .models import Order, OrderStatus
+from .services.editing import is_editable
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ ACTIONS = {
         OrderAction("release", Capability.ORDER_MANAGE, "orders:write", _can("release")),
         OrderAction("cancel", Capability.ORDER_MANAGE, "orders:write", _can("cancel")),
         OrderAction("reroute", Capability.ORDER_ROUTE, "orders:write", _reroutable),
+        OrderAction("edit", Capability.ORDER_EDIT, "orders:write", is_editable),
         OrderAction(
             "ship",
             Capability.ORDER_SHIP,

@@ -267,6 +267,12 @@ class Order(FSMModelMixin, models.Model):
     notes = models.TextField(blank=True)
     tracking_token = models.CharField(max_length=43, unique=True, editable=False)
     routing_decision = models.JSONField(default=dict, blank=True)
+    picking_started_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a picker started on a pick list holding this order (set by the "
+        "warehouse work through orders.services.editing); the order can't be edited after.",
+    )
     placed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
@@ -579,6 +585,7 @@ class OrderEvent(models.Model):
         ROUTED = "routed", _("Routed")
         NOTE = "note", _("Note")
         PAYMENT = "payment", _("Payment")
+        EDITED = "edited", _("Edited")
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

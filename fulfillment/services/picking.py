@@ -24,6 +24,7 @@ from oms_site.actors import Actor
 from oms_site.errors import Conflict, NotFound, ValidationFailed
 from orders import services as order_services
 from orders.models import Allocation, Order, OrderEvent, OrderStatus
+from orders.services import editing as order_editing
 from orders.services.events import lock_order
 
 from ..models import (
@@ -373,6 +374,29 @@ def open_lines(pick_list):
     return list(open_lines_query(pick_list))
 
 
+def _mark_picking_started(pick_list_id, actor) -> None:
+    """Picking starts with the first scan or short of a list: its orders can't be edited
+    from then on. The orders are locked (pk order) before the list, as every path that
+    locks an order and a list does, so an edit in flight finishes first, and the scan
+    then reads the lines it left."""
+    pick_list = PickList.objects.filter(pk=pick_list_id).only("pk", "status").first()
+    if pick_list is None or pick_list.status != PickListStatus.OPEN:
+        return
+    entries = PickListOrder.objects.filter(pick_list_id=pick_list_id)
+
+    def still_on_list(order_ids):
+        return entries.filter(order_id__in=order_ids).exclude(
+            shipment__status=ShipmentStatus.CANCELLED
+        ).values_list("order_id", flat=True)
+
+    order_editing.mark_picking_started(
+        entries.values_list("order_id", flat=True),
+        actor=actor,
+        pick_list=pick_list.number,
+        still_on_list=still_on_list,
+    )
+
+
 def _start(pick_list, actor):
     if pick_list.status == PickListStatus.OPEN:
         pick_list.start()
@@ -410,6 +434,7 @@ def scan_pick(pick_list, *, code: str, actor: Actor) -> ScanResult:
     code = (code or "").strip()
     if not code:
         return ScanResult(False, _("Nothing scanned."), kind="error")
+    _mark_picking_started(pick_list.pk, actor)
     pick_list = _lock_pick_list(pick_list)
     _ensure_workable(pick_list)
     lines = open_lines(pick_list)
@@ -487,6 +512,7 @@ def short_pick(pick_list, *, line_id: int, missing: int, actor: Actor) -> PickLi
     )
     if line is None:
         raise NotFound(f"Line {line_id} is not on pick list {pick_list.number}.")
+    _mark_picking_started(pick_list.pk, actor)
     order = lock_order(line.pick_order.order_id)
     pick_list = _lock_pick_list(pick_list)
     _ensure_workable(pick_list)
@@ -553,7 +579,31 @@ def assign_pick_list(pick_list, *, user, actor: Actor) -> PickList:
 @transaction.atomic
 def cancel_pick_list(pick_list, *, actor: Actor) -> PickList:
     """Give a list up: its shipments not yet packed are cancelled, so their orders can be
-    put on another list (units already in totes go back to their bins)."""
+    put on another list (units already in totes go back to their bins), and orders no
+    other list works on may be edited again."""
+    giving_up = Shipment.objects.filter(
+        pick_list_entry__pick_list_id=pick_list.pk,
+        status__in=[ShipmentStatus.DRAFT, ShipmentStatus.PICKING],
+    )
+
+    def idle(order_ids):
+        busy = (
+            Shipment.objects.filter(
+                order_id__in=order_ids,
+                status__in=[ShipmentStatus.PICKING, ShipmentStatus.PACKED],
+            )
+            .exclude(pk__in=giving_up.values("pk"))
+            .values_list("order_id", flat=True)
+        )
+        return set(order_ids) - set(busy)
+
+    # Orders before the list: the lock order of scans and short picks.
+    order_editing.mark_picking_stopped(
+        PickListOrder.objects.filter(pick_list_id=pick_list.pk).values_list("order_id", flat=True),
+        actor=actor,
+        pick_list=pick_list.number,
+        idle=idle,
+    )
     pick_list = _lock_pick_list(pick_list)
     _ensure_workable(pick_list)
     for entry in pick_list.orders.select_related("shipment__order__channel"):

@@ -297,7 +297,11 @@ def cancel_open_shipments_for_released(*, order, released, reason, actor) -> int
     pick screen then tells the picker to put the units back)."""
     if reason == "short_pick":
         return 0  # the picking service adjusts its own shipment
-    why = {"cancelled": "the order was cancelled", "rerouted": "the order was re-routed"}
+    why = {
+        "cancelled": "the order was cancelled",
+        "rerouted": "the order was re-routed",
+        "edited": "the order was edited",
+    }
     return _cancel_open_shipments(
         order,
         warehouse_ids=sorted({w for _line, w, _q in released if w}),

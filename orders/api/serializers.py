@@ -209,7 +209,7 @@ class OrderSerializer(serializers.ModelSerializer):
     routing = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField(
         help_text="Actions the caller may take on the order now: submit, hold, release, "
-        "cancel, reroute, ship, deliver, note."
+        "cancel, reroute, edit, ship, deliver, note."
     )
 
     class Meta:
@@ -245,6 +245,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "lines",
             "routing",
             "allowed_actions",
+            "picking_started_at",
             "placed_at",
             "created_at",
             "updated_at",
@@ -336,6 +337,49 @@ class RerouteSerializer(StrictSerializer):
 class ShipSerializer(StrictSerializer):
     carrier = StrictCharField(max_length=60, required=False, allow_blank=True, default="")
     tracking_number = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class EditLineSerializer(StrictSerializer):
+    line = StrictIntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        required=False,
+        help_text="The id of a line of the order, to change its quantity (0 removes it). "
+        "Give either line or sku.",
+    )
+    sku = StrictCharField(
+        max_length=64, required=False, help_text="A SKU code, to add a line. Give line or sku."
+    )
+    quantity = StrictIntegerField(
+        min_value=0, max_value=100_000, help_text="The line's new quantity; 0 removes it."
+    )
+    unit_price = MoneyField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A new unit price (net or gross as the channel enters prices); omit to "
+        "keep the line's, or for a new line to take the catalogue price.",
+    )
+
+
+class OrderEditSerializer(StrictSerializer):
+    lines = EditLineSerializer(
+        many=True,
+        required=False,
+        default=list,
+        max_length=settings.OMS_MAX_ORDER_LINES,
+        help_text="Line changes and new lines; lines not named stay as they are.",
+    )
+    shipping_address = AddressSerializer(
+        required=False, help_text="The new shipping address (replaces the whole address)."
+    )
+    reason = StrictCharField(
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why, for the order's timeline.",
+    )
 
 
 class NoteSerializer(StrictSerializer):

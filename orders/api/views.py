@@ -55,6 +55,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         "submit": WRITE_MANAGE,
         "notes": WRITE_MANAGE,
         "reroute": (C.ORDER_ROUTE, "orders:write"),
+        "edit": (C.ORDER_EDIT, "orders:write"),
         "ship": (C.ORDER_SHIP, "orders:write"),
         "deliver": (C.ORDER_SHIP, "orders:write"),
     }
@@ -212,6 +213,44 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 o, warehouse=_warehouse(d.get("warehouse")), actor=a
             ),
         )
+
+    @extend_schema(
+        request=s.OrderEditSerializer,
+        responses={200: s.OrderSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+        description=(
+            "Edit an order before picking starts: set line quantities (0 removes a line), "
+            "add lines, replace the shipping address. The order is priced and routed "
+            "again; money captured beyond the new total is refunded, a larger total is "
+            "captured from the authorization where the channel captures on placement. "
+            "Refused with 422 order_not_editable (fields.status says why) once picking "
+            "started, or when the order shipped, was cancelled or belongs to a "
+            "marketplace; 422 invalid names a bad change (lines.0.sku, lines.1.line). "
+            "An edit that changes nothing changes nothing. A retry with the same "
+            "Idempotency-Key and body returns the first answer."
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def edit(self, request, number=None):
+        order = self._order()
+        payload = s.OrderEditSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+
+        def edit():
+            edited = services.edit_order(
+                order,
+                lines=[
+                    {key: value for key, value in dict(line).items() if value is not None}
+                    for line in data["lines"]
+                ],
+                shipping_address=data.get("shipping_address"),
+                reason=data["reason"],
+                actor=Actor.from_request(request),
+            )
+            return self._respond(self.get_queryset().get(pk=edited.pk))
+
+        return idempotent_create(request, edit, create_is_atomic=True)
 
     @extend_schema(request=s.ShipSerializer, responses=s.OrderSerializer)
     @action(detail=True, methods=["post"])

@@ -5,9 +5,12 @@ these; they hold the business rules.
 - lifecycle: ``hold_order``, ``release_order``, ``cancel_order``, ``add_note``
 - shipping: ``ship_units``, ``ship_order``, ``deliver_order``, ``deallocate_units``
 - allocation: ``allocate_order``, ``reroute_order``, ``allocate_backorders``
+- editing: ``edit_order`` (lines, quantities, address before picking, with the payment
+  difference), ``mark_picking_started`` / ``mark_picking_stopped`` (told by the warehouse)
 """
 
 from .allocation import allocate_backorders, allocate_order, reroute_order
+from .editing import edit_order
 from .lifecycle import add_note, cancel_order, hold_order, release_order
 from .placement import place_order, submit_draft
 from .shipping import deallocate_units, deliver_order, ship_order, ship_units
@@ -19,6 +22,7 @@ __all__ = [
     "cancel_order",
     "deallocate_units",
     "deliver_order",
+    "edit_order",
     "hold_order",
     "place_order",
     "release_order",

@@ -150,6 +150,26 @@ def record_placed_many(orders) -> None:
         )
 
 
+def revenue_of(order) -> Decimal | None:
+    """The order's revenue as the rollup counts it (None for drafts or without a rate)."""
+    if order.placed_at is None:
+        return None
+    return _revenue(order)
+
+
+def record_revenue_change(order, before: Decimal | None) -> None:
+    """A placed order's total changed (an edit): move its revenue by the difference."""
+    after = revenue_of(order)
+    if before is None or after is None or after == before:
+        return
+    _add(
+        moment=order.placed_at,
+        channel_id=order.channel_id,
+        shard=order.pk,
+        revenue=after - before,
+    )
+
+
 def record_cancelled(order) -> None:
     """A placed order was cancelled: it stays counted, its revenue goes."""
     if order.placed_at is None:
