@@ -385,9 +385,11 @@ def _mark_picking_started(pick_list_id, actor) -> None:
     entries = PickListOrder.objects.filter(pick_list_id=pick_list_id)
 
     def still_on_list(order_ids):
-        return entries.filter(order_id__in=order_ids).exclude(
-            shipment__status=ShipmentStatus.CANCELLED
-        ).values_list("order_id", flat=True)
+        return (
+            entries.filter(order_id__in=order_ids)
+            .exclude(shipment__status=ShipmentStatus.CANCELLED)
+            .values_list("order_id", flat=True)
+        )
 
     order_editing.mark_picking_started(
         entries.values_list("order_id", flat=True),

@@ -162,7 +162,9 @@ def _plan(order, lines_by_id, raw_lines, shipping_address) -> _Plan:
                 index,
                 quantity,
                 sku=sku,
-                unit_price=unit_price if unit_price is not None else quantize(sku.price, order.currency),
+                unit_price=unit_price
+                if unit_price is not None
+                else quantize(sku.price, order.currency),
             )
         )
     if shipping_address is not None:
@@ -185,8 +187,10 @@ def _effective(plan, lines) -> list[_Change]:
     effective = []
     for change in plan.changes:
         line = change.line
-        if line is not None and change.quantity == line.quantity and (
-            change.unit_price is None or change.unit_price == line.unit_price
+        if (
+            line is not None
+            and change.quantity == line.quantity
+            and (change.unit_price is None or change.unit_price == line.unit_price)
         ):
             continue
         effective.append(change)
@@ -245,9 +249,9 @@ def edit_order(
     address = plan.address if plan.address not in (None, order.shipping_address) else None
     if not changes and address is None:
         return order
-    live_after = {
-        line.pk: line.quantity for line in all_lines if not _removed(line)
-    } | {c.line.pk: c.quantity for c in changes if c.line is not None}
+    live_after = {line.pk: line.quantity for line in all_lines if not _removed(line)} | {
+        c.line.pk: c.quantity for c in changes if c.line is not None
+    }
     if not any(live_after.values()) and not any(c.sku for c in changes):
         raise ValidationFailed(
             "An order keeps at least one line: cancel the order instead.",
@@ -268,9 +272,9 @@ def edit_order(
         previous = order.shipping_address
         location = geocoding.locate(address["country"], address["city"])
         new_point = (location.latitude, location.longitude) if location else (None, None)
-        location_changed = (
-            address["country"] != order.ship_to_country
-            or new_point != (order.ship_to_latitude, order.ship_to_longitude)
+        location_changed = address["country"] != order.ship_to_country or new_point != (
+            order.ship_to_latitude,
+            order.ship_to_longitude,
         )
         order.shipping_address = address
         order.ship_to_country = address["country"]
@@ -287,7 +291,9 @@ def edit_order(
     reroute = order.status in ROUTED and (bool(changes) or location_changed)
     if reroute:
         release_allocations(order, actor=actor, reason="edited")
-        run_transition(order, "unroute", actor=actor, message="Edited: routing again", announce=False)
+        run_transition(
+            order, "unroute", actor=actor, message="Edited: routing again", announce=False
+        )
         for line in all_lines:
             line.quantity_allocated = 0
     elif order.status == S.ON_HOLD and location_changed:
@@ -318,8 +324,13 @@ def edit_order(
             events.append(
                 (
                     f"Line removed: {line.sku_code} x{line.quantity}",
-                    {"change": "line_removed", "line": line.pk, "sku": line.sku_code,
-                     "before": before, "after": None},
+                    {
+                        "change": "line_removed",
+                        "line": line.pk,
+                        "sku": line.sku_code,
+                        "before": before,
+                        "after": None,
+                    },
                 )
             )
             continue
@@ -351,8 +362,13 @@ def edit_order(
                         if before["unit_price"] != after["unit_price"]
                         else ""
                     ),
-                    {"change": "line_changed", "line": line.pk, "sku": line.sku_code,
-                     "before": before, "after": after},
+                    {
+                        "change": "line_changed",
+                        "line": line.pk,
+                        "sku": line.sku_code,
+                        "before": before,
+                        "after": after,
+                    },
                 )
             )
     OrderLine.objects.bulk_update(
@@ -433,7 +449,9 @@ def edit_order(
             webhooks.publish(
                 "order.status_changed", order_payload(order) | {"from_status": before_status}
             )
-    settlement = settle_edit_payment(order, actor=actor, previous_total=before_totals["grand_total"])
+    settlement = settle_edit_payment(
+        order, actor=actor, previous_total=before_totals["grand_total"]
+    )
     order.refresh_from_db(fields=["payment_status", "status", "updated_at"])
     webhooks.publish(
         "order.edited",
