@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import list_views, money_views, views
+from . import edit_views, list_views, money_views, views
 
 app_name = "orders"
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("<str:number>/release/", views.order_release, name="release"),
     path("<str:number>/cancel/", views.order_cancel, name="cancel"),
     path("<str:number>/reroute/", views.order_reroute, name="reroute"),
+    path("<str:number>/edit/", edit_views.order_edit, name="edit"),
     path("<str:number>/ship/", views.order_ship, name="ship"),
     path("<str:number>/deliver/", views.order_deliver, name="deliver"),
     path("<str:number>/submit/", views.order_submit, name="submit"),

@@ -129,7 +129,7 @@ def _plan(order, lines_by_id, raw_lines, shipping_address) -> _Plan:
                 continue
         if line_id is not None:
             line = lines_by_id.get(line_id) if isinstance(line_id, int) else None
-            if line is None or _removed(line):
+            if line is None or is_removed(line):
                 errors[f"{path}.line"] = [f"Line {line_id} is not on order {order.number}."]
                 continue
             if line_id in seen:
@@ -177,7 +177,7 @@ def _plan(order, lines_by_id, raw_lines, shipping_address) -> _Plan:
     return plan
 
 
-def _removed(line) -> bool:
+def is_removed(line) -> bool:
     """A line removed by an edit (or every unit cancelled): it no longer counts."""
     return line.quantity_cancelled >= line.quantity
 
@@ -249,7 +249,7 @@ def edit_order(
     address = plan.address if plan.address not in (None, order.shipping_address) else None
     if not changes and address is None:
         return order
-    live_after = {line.pk: line.quantity for line in all_lines if not _removed(line)} | {
+    live_after = {line.pk: line.quantity for line in all_lines if not is_removed(line)} | {
         c.line.pk: c.quantity for c in changes if c.line is not None
     }
     if not any(live_after.values()) and not any(c.sku for c in changes):
@@ -346,7 +346,7 @@ def edit_order(
         if change.unit_price is not None:
             line.unit_price = change.unit_price
         line._edit_before = before
-    live = [line for line in all_lines if not _removed(line)] + new_lines
+    live = [line for line in all_lines if not is_removed(line)] + new_lines
     reprice = bool(changes) or order.ship_to_country != old_country
     if reprice:
         _price(order, live, all_lines)
@@ -529,7 +529,7 @@ def _price(order, live, all_lines) -> None:
         line.tax_name = result.tax_name
         line.line_total = result.line_total
     for line in all_lines:
-        if _removed(line) and line.quantity_shipped == 0:
+        if is_removed(line) and line.quantity_shipped == 0:
             line.unit_price = line.discount_amount = line.tax_amount = ZERO
             line.line_total = ZERO
     order.subtotal = priced.subtotal

@@ -29,6 +29,12 @@ MATRIX = [
     ("POST", "/api/v1/orders/{number}/cancel/", {}, {"owner", "manager", "support"}),
     ("POST", "/api/v1/orders/{number}/notes/", {"text": "hi"}, {"owner", "manager", "support"}),
     ("POST", "/api/v1/orders/{number}/reroute/", {}, {"owner", "manager"}),
+    (
+        "POST",
+        "/api/v1/orders/{number}/edit/",
+        {"lines": [{"sku": "TSHIRT-BLK-M", "quantity": 1}]},
+        {"owner", "manager", "support"},
+    ),
     ("POST", "/api/v1/orders/{number}/ship/", {}, {"owner", "manager", "warehouse"}),
     ("GET", "/api/v1/shipments/", None, ALL),
     ("GET", "/api/v1/pick-lists/", None, ALL),

@@ -28,6 +28,7 @@ API_ACTIONS = {
     "deliver": {},
     "submit": {},
     "notes": {"text": "hi"},
+    "edit": {"shipping_address": ADDRESS | {"city": "York"}},
 }
 PAGE_ACTIONS = {
     "hold": {"reason": "check"},
@@ -38,6 +39,7 @@ PAGE_ACTIONS = {
     "deliver": {},
     "submit": {},
     "note": {"text": "hi"},
+    "edit": {"addr-name": "Ann Smith", "addr-line1": "1 High St", "addr-city": "York"},
 }
 
 
@@ -125,9 +127,9 @@ def test_api_offers_warehouse_work_only_in_the_users_warehouses(api_for, world):
 def test_api_allowed_actions_follow_role_and_scope(api_for, make_api_key, world):
     number = world["leeds_order"].number
     manager = api_for("manager").get(f"/api/v1/orders/{number}/").json()
-    assert manager["allowed_actions"] == ["hold", "cancel", "reroute", "ship", "note"]
+    assert manager["allowed_actions"] == ["hold", "cancel", "reroute", "edit", "ship", "note"]
     support = api_for("support").get(f"/api/v1/orders/{number}/").json()
-    assert support["allowed_actions"] == ["hold", "cancel", "note"]
+    assert support["allowed_actions"] == ["hold", "cancel", "edit", "note"]
     reader, _, _ = make_api_key(scopes=["orders:read"])
     assert reader.get(f"/api/v1/orders/{number}/").json()["allowed_actions"] == []
     writer, _, _ = make_api_key(scopes=["orders:read", "orders:write"])
@@ -135,6 +137,7 @@ def test_api_allowed_actions_follow_role_and_scope(api_for, make_api_key, world)
         "hold",
         "cancel",
         "reroute",
+        "edit",
         "ship",
         "note",
     ]
