@@ -258,9 +258,6 @@ def edit_order(
             fields={"lines": ["Every line would be removed."]},
         )
 
-    stock.lock_levels_for_skus(
-        [line.sku_id for line in all_lines] + [c.sku.pk for c in changes if c.sku is not None]
-    )
     before_status = order.status
     before_totals = _totals(order)
     before_revenue = reporting.revenue_of(order)
@@ -286,40 +283,26 @@ def edit_order(
             )
         )
 
-    # A routed order gives everything back and is routed again below, on the locked
-    # snapshot; a held one gives back what it no longer needs (release routes the rest).
-    reroute = order.status in ROUTED and (bool(changes) or location_changed)
-    if reroute:
-        release_allocations(order, actor=actor, reason="edited")
-        run_transition(
-            order, "unroute", actor=actor, message="Edited: routing again", announce=False
-        )
-        for line in all_lines:
-            line.quantity_allocated = 0
-    elif order.status == S.ON_HOLD and location_changed:
-        release_allocations(order, actor=actor, reason="edited")
-        for line in all_lines:
-            line.quantity_allocated = 0
-
-    new_lines = []
+    new_lines, releases = [], []
     for change in changes:
         line = change.line
         if line is None:
-            new_line = OrderLine(
-                order=order,
-                sku=change.sku,
-                sku_code=change.sku.code,
-                name=change.sku.display_name[:200],
-                quantity=change.quantity,
-                unit_price=change.unit_price,
-                prices_include_tax=order.prices_include_tax,
-                line_total=ZERO,
+            new_lines.append(
+                OrderLine(
+                    order=order,
+                    sku=change.sku,
+                    sku_code=change.sku.code,
+                    name=change.sku.display_name[:200],
+                    quantity=change.quantity,
+                    unit_price=change.unit_price,
+                    prices_include_tax=order.prices_include_tax,
+                    line_total=ZERO,
+                )
             )
-            new_lines.append(new_line)
             continue
         before = _line_state(line)
         if change.quantity == 0:
-            _release_units(order, line, line.quantity_allocated, actor=actor)
+            releases.append((line, line.quantity_allocated))
             line.quantity_cancelled = line.quantity
             events.append(
                 (
@@ -336,7 +319,7 @@ def edit_order(
             continue
         needed = change.quantity - line.quantity_cancelled - line.quantity_shipped
         if line.quantity_allocated > needed:
-            _release_units(order, line, line.quantity_allocated - needed, actor=actor)
+            releases.append((line, line.quantity_allocated - needed))
         if change.quantity != line.quantity:
             # The line's own discount stays the same per unit.
             line.discount_amount = quantize(
@@ -347,9 +330,30 @@ def edit_order(
             line.unit_price = change.unit_price
         line._edit_before = before
     live = [line for line in all_lines if not is_removed(line)] + new_lines
-    reprice = bool(changes) or order.ship_to_country != old_country
-    if reprice:
+    if changes or order.ship_to_country != old_country:
         _price(order, live, all_lines)
+    after_totals = _totals(order)
+    if after_totals != before_totals:
+        # The sales rollup's row before the stock, in the order placement takes them.
+        reporting.record_revenue_change(order, before_revenue)
+
+    stock.lock_levels_for_skus(
+        [line.sku_id for line in all_lines] + [line.sku.pk for line in new_lines]
+    )
+    # A routed order gives everything back and is routed again below, on the locked
+    # snapshot; a held one gives back what it no longer needs (release routes the rest).
+    reroute = order.status in ROUTED and (bool(changes) or location_changed)
+    if reroute or (order.status == S.ON_HOLD and location_changed):
+        release_allocations(order, actor=actor, reason="edited")
+        for line in all_lines:
+            line.quantity_allocated = 0
+    else:
+        for line, units in releases:
+            _release_units(order, line, units, actor=actor)
+    if reroute:
+        run_transition(
+            order, "unroute", actor=actor, message="Edited: routing again", announce=False
+        )
     for line in all_lines:
         before = getattr(line, "_edit_before", None)
         if before is not None:
@@ -431,7 +435,6 @@ def edit_order(
             message=message + (f" ({reason})" if reason else ""),
             details=details | {"reason": reason},
         )
-    after_totals = _totals(order)
     if after_totals != before_totals:
         record_event(
             order,
@@ -441,7 +444,6 @@ def edit_order(
             f"{order.currency} (tax {before_totals['tax_total']} → {after_totals['tax_total']})",
             details={"change": "totals", "before": before_totals, "after": after_totals},
         )
-        reporting.record_revenue_change(order, before_revenue)
 
     if reroute:
         order = allocate_order(order, actor=actor, announce=False)
