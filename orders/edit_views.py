@@ -50,7 +50,8 @@ def _changes(post, lines) -> tuple[list, dict | None]:
     for index in range(NEW_LINE_ROWS):
         code = post.get(f"new-sku-{index}", "").strip()
         if code:
-            changes.append({"sku": code, "quantity": _whole(post.get(f"new-qty-{index}", "1"))})
+            quantity = post.get(f"new-qty-{index}", "").strip() or "1"
+            changes.append({"sku": code, "quantity": _whole(quantity)})
     address = {key: post.get(f"addr-{key}", "") for key in ADDRESS_FIELDS}
     return changes, address
 

@@ -152,3 +152,54 @@ def test_order_pages_fit_a_phone(live_server, new_page, users, channel, warehous
     staff.goto(f"{live_server.url}/inventory/receive/")
     expect(staff.locator("select[name=warehouse]")).to_have_value(str(warehouse.pk))
     assert not _scrolls_sideways(staff)
+
+
+def test_support_edits_an_order_from_its_page(
+    live_server, new_page, users, channel, warehouse, sku
+):
+    """The edit form on a phone: change a quantity, add a line, change the street; the
+    order page then shows the new total and each change on the timeline."""
+    factories.stock(sku, warehouse, 10)
+    mug = factories.SKUFactory(code="MUG-1", price="8.00")
+    factories.stock(mug, warehouse, 10)
+    order = services.place_order(
+        channel=channel,
+        lines=[{"sku": sku.code, "quantity": 2}],
+        shipping_address={
+            "name": "Erika",
+            "line1": "Heidestrasse 17",
+            "city": "Berlin",
+            "country": "DE",
+        },
+        actor=Actor.system("test"),
+    )
+    line = order.lines.get()
+    page = new_page()
+    log_in(page, live_server, "support")
+    page.goto(f"{live_server.url}/orders/{order.number}/")
+    page.get_by_role("link", name="Edit order").click()
+    expect(page.get_by_role("heading", name=f"Edit {order.number}")).to_be_visible()
+    assert not _scrolls_sideways(page)
+    page.fill(f"#qty-{line.pk}", "3")
+    page.fill("#new-sku-0", "MUG-1")
+    page.fill("#new-qty-0", "1")
+    page.fill("#addr-line1", "Invalidenstrasse 1")
+    page.fill("#edit-reason", "Customer called")
+    page.get_by_role("button", name="Save changes").click()
+
+    expect(page.get_by_text(f"Order {order.number} is changed.")).to_be_visible()
+    timeline = page.locator("#timeline")
+    expect(timeline).to_contain_text("Line TSHIRT-BLK-M: quantity 2 → 3")
+    expect(timeline).to_contain_text("Line added: MUG-1 x1")
+    expect(timeline).to_contain_text("Invalidenstrasse 1")
+    expect(timeline).to_contain_text("Totals: 39.800 → 67.700 EUR")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.ALLOCATED
+    assert str(order.grand_total) == "67.700"
+
+    # A mistake is shown on the form and changes nothing.
+    page.get_by_role("link", name="Edit order").click()
+    page.fill("#new-sku-0", "NO-SUCH-SKU")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#edit-problems")).to_contain_text("Unknown SKU")
+    assert Order.objects.get(pk=order.pk).lines.count() == 2

@@ -168,3 +168,44 @@ def test_lines_of_a_cancelled_order_drop_off_the_pick_screen(skus, berlin, place
     result = services.scan_pick(pick_list, code=skus["mug"].barcode, actor=SYSTEM)
     assert result.done
     assert Shipment.objects.get(order=keep).status == ShipmentStatus.PICKING
+
+
+def test_an_order_on_a_list_nobody_started_can_still_be_edited(skus, berlin, place):
+    from orders import services as order_services
+
+    order = place(("MUG-WHT", 1))
+    [pick_list] = services.create_pick_lists(warehouse=berlin, actor=SYSTEM)
+    line = order.lines.get()
+    order_services.edit_order(order, lines=[{"line": line.pk, "quantity": 2}], actor=SYSTEM)
+    # The edit took the units off the list (its shipment is cancelled) and routed again.
+    assert Shipment.objects.get(order=order, pick_list_entry__pick_list=pick_list).status == (
+        ShipmentStatus.CANCELLED
+    )
+    assert Order.objects.get(pk=order.pk).picking_started_at is None
+    # Scanning the list now does not mark the order: nothing of it is on the list.
+    services.scan_pick(pick_list, code="A-01", actor=SYSTEM)
+    assert Order.objects.get(pk=order.pk).picking_started_at is None
+
+
+def test_the_first_scan_starts_picking_and_ends_editing_until_the_list_is_given_up(
+    skus, berlin, place
+):
+    from orders import services as order_services
+    from orders.services.editing import NotEditable
+
+    order = place(("MUG-WHT", 1), ("CAP-RED", 1))
+    [pick_list] = services.create_pick_lists(warehouse=berlin, actor=SYSTEM)
+    services.scan_pick(pick_list, code="A-01", actor=SYSTEM)
+    order = Order.objects.get(pk=order.pk)
+    assert order.picking_started_at is not None
+    assert order.events.filter(message__startswith=f"Picking started on {pick_list.number}")
+    with pytest.raises(NotEditable) as refused:
+        order_services.edit_order(
+            order, lines=[{"sku": "TSHIRT-BLK-M", "quantity": 1}], actor=SYSTEM
+        )
+    assert "Picking" in refused.value.message
+    services.cancel_pick_list(pick_list, actor=SYSTEM)
+    order = Order.objects.get(pk=order.pk)
+    assert order.picking_started_at is None
+    order_services.edit_order(order, lines=[{"sku": "TSHIRT-BLK-M", "quantity": 1}], actor=SYSTEM)
+    assert order.lines.count() == 3
