@@ -8,6 +8,7 @@ as a module here and appends it to ``SCENARIOS``; it may use what earlier scenar
 """
 
 from . import (
+    editing,
     forecasting,
     fulfillment,
     marketplaces,
@@ -18,6 +19,16 @@ from . import (
     shop,
 )
 
-SCENARIOS = [shop, order_history, money, fulfillment, recent, forecasting, marketplaces, returns]
+SCENARIOS = [
+    shop,
+    order_history,
+    money,
+    fulfillment,
+    recent,
+    forecasting,
+    marketplaces,
+    returns,
+    editing,
+]
 
 __all__ = ["SCENARIOS"]

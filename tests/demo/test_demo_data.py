@@ -104,8 +104,12 @@ def test_every_status_and_plausible_orders(demo):
         if order.status == OrderStatus.RETURNED:
             assert order.payment_status == PaymentStatus.REFUNDED
         if order.status == OrderStatus.ALLOCATED:
-            assert all(ln.quantity_allocated == ln.quantity for ln in lines)
-            assert all(sum(a.quantity for a in ln.allocations.all()) == ln.quantity for ln in lines)
+            # Lines an edit removed count as cancelled, and hold nothing.
+            wanted = {ln.pk: ln.quantity - ln.quantity_cancelled for ln in lines}
+            assert all(ln.quantity_allocated == wanted[ln.pk] for ln in lines)
+            assert all(
+                sum(a.quantity for a in ln.allocations.all()) == wanted[ln.pk] for ln in lines
+            )
         if order.status == OrderStatus.BACKORDERED:
             assert any(ln.quantity_allocated < ln.quantity for ln in lines)
 
@@ -190,3 +194,20 @@ def test_rerun_recreates_missing_users_only(demo, settings):
     assert User.objects.get(username="viewer").check_password("viewer-demo-pass")
     assert User.objects.get(username="manager").check_password("changed-by-the-manager")
     assert Order.objects.count() == ORDERS + returns_demo.FRESH_ORDERS
+
+
+@pytest.mark.django_db
+def test_an_edited_order_and_a_cancelled_refunded_order(demo):
+    from orders.payments.models import Refund
+
+    edited = OrderEvent.objects.filter(kind=OrderEvent.Kind.EDITED).values_list(
+        "order_id", flat=True
+    )
+    assert edited
+    order = Order.objects.get(pk=edited[0])
+    assert order.refunds.filter(source="edit").exists()
+    assert order.payment_status == PaymentStatus.PARTIALLY_REFUNDED
+    cancelled = Refund.objects.get(source="cancellation").order
+    assert cancelled.status == OrderStatus.CANCELLED
+    assert cancelled.payment_status == PaymentStatus.REFUNDED
+    assert cancelled.events.filter(message__startswith="Cancellation: refunding").exists()
