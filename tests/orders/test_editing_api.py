@@ -217,3 +217,11 @@ def test_the_editor_speaks_norwegian(client_for, order):
     html = response.content.decode()
     assert "Lagre endringene" in html
     assert "Leveringsadresse" in html
+
+
+def test_the_order_page_says_when_picking_started(client_for, order):
+    with transaction.atomic():
+        mark_picking_started([order.pk], actor=ACTOR, pick_list="PL-000009")
+    html = client_for("support").get(f"/orders/{order.number}/").content.decode()
+    assert 'id="picking-started"' in html
+    assert "the order can no longer be edited" in html

@@ -306,7 +306,7 @@ def test_detail_buttons_follow_the_state_and_the_role(client_for, users, order, 
 def test_detail_buttons_of_a_held_order(manager, order):
     services.hold_order(order, reason="Check", actor=SYSTEM)
     actions = manager.get(detail_url(order)).context["actions"]
-    assert {a for a, shown in actions.items() if shown} == {"release", "cancel", "note"}
+    assert {a for a, shown in actions.items() if shown} == {"release", "cancel", "edit", "note"}
 
 
 def test_detail_buttons_of_a_shipped_order(manager, order):
@@ -318,7 +318,7 @@ def test_detail_buttons_of_a_shipped_order(manager, order):
 def test_detail_buttons_of_a_draft(manager, channel, stocked):
     draft = place(channel, draft=True)
     actions = manager.get(detail_url(draft)).context["actions"]
-    assert {a for a, shown in actions.items() if shown} == {"submit", "cancel", "note"}
+    assert {a for a, shown in actions.items() if shown} == {"submit", "cancel", "edit", "note"}
 
 
 # --- actions ---------------------------------------------------------------------------------
