@@ -12,6 +12,7 @@ from orders.models import Order, OrderStatus
 from tests import factories
 
 from .conftest import CHROMIUM
+from .test_dashboard import accessible, screenshot
 
 if not os.path.exists(CHROMIUM):
     pytest.skip(
@@ -180,6 +181,8 @@ def test_support_edits_an_order_from_its_page(
     page.get_by_role("link", name="Edit order").click()
     expect(page.get_by_role("heading", name=f"Edit {order.number}")).to_be_visible()
     assert not _scrolls_sideways(page)
+    accessible(page, "order editor")
+    screenshot(page, "order-edit-phone")
     page.fill(f"#qty-{line.pk}", "3")
     page.fill("#new-sku-0", "MUG-1")
     page.fill("#new-qty-0", "1")
