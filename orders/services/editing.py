@@ -333,13 +333,13 @@ def edit_order(
     if changes or order.ship_to_country != old_country:
         _price(order, live, all_lines)
     after_totals = _totals(order)
-    if after_totals != before_totals:
-        # The sales rollup's row before the stock, in the order placement takes them.
-        reporting.record_revenue_change(order, before_revenue)
-
     stock.lock_levels_for_skus(
         [line.sku_id for line in all_lines] + [line.sku.pk for line in new_lines]
     )
+    if after_totals != before_totals:
+        # The sales rollup's row after the stock rows, in the order placement and
+        # cancellation take them.
+        reporting.record_revenue_change(order, before_revenue)
     # A routed order gives everything back and is routed again below, on the locked
     # snapshot; a held one gives back what it no longer needs (release routes the rest).
     reroute = order.status in ROUTED and (bool(changes) or location_changed)
