@@ -258,7 +258,9 @@ def add_payment(
         raise ValidationFailed(
             "Nothing is left to pay on this order.", fields={"amount": ["Must be above zero."]}
         )
-    if amount > outstanding:
+    if amount > outstanding and not engine.verifies_authorization:
+        # Money recorded by hand can't be more than is due; a provider's authorization may
+        # be (a buffer the customer approved for changes to the order).
         raise Conflict(
             f"{amount} {order.currency} is more than the {max(outstanding, ZERO)} "
             f"{order.currency} left to pay on order {order.number}.",
