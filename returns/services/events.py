@@ -109,6 +109,9 @@ def transition(
     event_type = f"return.{request.status}"
     if event_type in RETURN_EVENT_TYPES:
         webhooks.publish(event_type, return_payload(request) | {"from_status": from_status})
+    from ..notifications import queue_return_email
+
+    queue_return_email(request)
     return request
 
 
