@@ -34,7 +34,13 @@ from ..signals import allocations_released
 from . import pricing, reporting
 from .allocation import allocate_order, release_allocations
 from .events import lock_order, order_payload, record_event, run_transition
-from .placement import MAX_AMOUNT, base_currency_figures, clean_address, skus_by_code
+from .placement import (
+    MAX_AMOUNT,
+    base_currency_figures,
+    clean_address,
+    hold_reasons,
+    skus_by_code,
+)
 
 S = OrderStatus
 ZERO = Decimal(0)
@@ -446,7 +452,20 @@ def edit_order(
         )
 
     if reroute:
-        order = allocate_order(order, actor=actor, announce=False)
+        # The edited order passes the pre-fulfillment checks again: raising a small order's
+        # total must not slip past the high-value hold.
+        reasons = hold_reasons(order)
+        if reasons:
+            order = run_transition(
+                order,
+                "hold",
+                actor=actor,
+                args=(" ".join(reasons)[:300],),
+                message="Held after the edit by pre-fulfillment checks: " + " ".join(reasons),
+                announce=False,
+            )
+        else:
+            order = allocate_order(order, actor=actor, announce=False)
         if order.status != before_status:
             webhooks.publish(
                 "order.status_changed", order_payload(order) | {"from_status": before_status}

@@ -77,6 +77,24 @@ def test_raising_a_quantity_allocates_the_extra_units(channel, shop):
     assert order.grand_total == D("99.50")
 
 
+def test_an_edit_that_passes_the_high_value_threshold_holds_the_order(channel, shop):
+    from orders.models import HoldRule
+
+    HoldRule.objects.update_or_create(
+        kind=HoldRule.Kind.HIGH_VALUE, defaults={"enabled": True, "threshold": D("100")}
+    )
+    order = place(channel)  # 39.80: below the threshold
+    assert order.status == OrderStatus.ALLOCATED
+    line = order.lines.get()
+    edit_order(order, lines=[{"line": line.pk, "quantity": 8}], actor=ACTOR)
+
+    order = fresh(order)
+    assert order.status == OrderStatus.ON_HOLD
+    assert "threshold" in order.hold_reason.lower()
+    assert level(shop["shirt"], shop["berlin"]).allocated == 0
+    assert order.events.filter(message__startswith="Held after the edit").exists()
+
+
 def test_lowering_a_quantity_gives_units_back(channel, shop):
     order = place(channel, lines=(("TSHIRT-BLK-M", 4),))
     line = order.lines.get()
