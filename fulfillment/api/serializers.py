@@ -133,8 +133,10 @@ class ShipmentCreateSerializer(StrictSerializer):
     tracking_number = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     # A plain pattern, not URLField: Django's URL validator refuses hosts the schema's
     # "uri" format allows (labels over 63 characters), so the schema would promise more.
+    # Explicit code points rather than \s, which Python and the schema's ECMAScript
+    # regexes read differently (\x1f is whitespace to Python only).
     tracking_url = serializers.RegexField(
-        r"^https?://[^\s\u0000]+$",
+        r"^https?://[^\u0000-\u0020\u007f]+$",
         max_length=500,
         required=False,
         allow_blank=True,

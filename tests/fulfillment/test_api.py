@@ -93,6 +93,8 @@ def test_create_for_outside_fulfilment_is_idempotent(api, skus, berlin, place):
         ({"order": "{n}", "colour": "red"}, 400, "colour"),
         ({"order": 5}, 400, "order"),
         ({"order": "{n}", "tracking_url": "ftp://x"}, 400, "tracking_url"),
+        ({"order": "{n}", "tracking_url": "https://a b"}, 400, "tracking_url"),
+        ({"order": "{n}", "tracking_url": "https://a\x1fb"}, 400, "tracking_url"),
     ],
 )
 def test_bad_input_is_refused_naming_the_field(api, skus, berlin, place, body, status, field):
