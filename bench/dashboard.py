@@ -76,7 +76,7 @@ def replicate(target: int) -> int:
     )
     special = {
         "id": "s.id",
-        "number": "'SO-' || lpad(s.id::text, 7, '0')",
+        "number": "'SO-' || lpad(s.id::text, greatest(length(s.id::text), 7), '0')",
         "external_id": "CASE WHEN o.external_id IS NULL THEN NULL "
         "ELSE o.external_id || '-R' || s.id END",
         "tracking_token": "substr(md5(s.id::text || 'a') || md5(s.id::text || 'b'), 1, 43)",

@@ -75,7 +75,8 @@ def allocated_orders(count: int, *, seed: int) -> int:
         )
         with connection.cursor() as cursor:
             cursor.execute(
-                "UPDATE orders_order SET number = 'SO-' || lpad(id::text, 7, '0'), "
+                "UPDATE orders_order SET "
+                "number = 'SO-' || lpad(id::text, greatest(length(id::text), 7), '0'), "
                 "placed_at = created_at WHERE number IS NULL"
             )
         lines = OrderLine.objects.bulk_create(

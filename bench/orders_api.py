@@ -144,7 +144,8 @@ def _raw_sql_request(channel, skus):
 
     order_sql = (
         f"INSERT INTO orders_order (id, number, {', '.join(order_columns)}) "
-        f"VALUES (nextval('{sequence}'), 'SO-' || lpad(currval('{sequence}')::text, 7, '0'), "
+        f"VALUES (nextval('{sequence}'), 'SO-' || lpad(currval('{sequence}')::text, "
+        f"greatest(length(currval('{sequence}')::text), 7), '0'), "
         f"{', '.join(['%s'] * len(order_columns))}) RETURNING id"
     )
     line_sql = insert("orders_orderline", line_columns)

@@ -20,7 +20,7 @@ import secrets
 
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, Value
-from django.db.models.functions import Cast, Concat, LPad
+from django.db.models.functions import Cast, Concat, Greatest, Length, LPad
 from django.utils import timezone
 
 from inventory import routing, stock
@@ -294,8 +294,11 @@ def _place_batch(specs, *, actor, paid_by):
     for order in orders:
         order.created_at = order.updated_at = now
     Order.objects.bulk_create(orders)
+    # Padded to seven digits like place_order's f"{pk:07d}"; LPAD alone would cut longer
+    # ids down to seven (SO-10000001 would become SO-1000000), hence the Greatest.
+    id_text = Cast("id", CharField())
     Order.objects.filter(pk__in=[o.pk for o in orders]).update(
-        number=Concat(Value("SO-"), LPad(Cast("id", CharField()), 7, Value("0")))
+        number=Concat(Value("SO-"), LPad(id_text, Greatest(Length(id_text), 7), Value("0")))
     )
     all_lines = []
     for index, order, _ in built:

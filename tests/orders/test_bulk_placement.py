@@ -196,3 +196,33 @@ def test_orders_a_marketplace_collected_get_the_payment_the_ledger_follows(world
         ]
     assert OutboxEvent.objects.filter(event_type="payment.captured").count() == 3
     assert audit_money() == []
+
+
+def _next_order_id_from(first_id):
+    """Makes the next order's primary key first_id, on PostgreSQL or SQLite."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence('orders_order', 'id'), %s, false)",
+                [first_id],
+            )
+        else:
+            cursor.execute("DELETE FROM sqlite_sequence WHERE name = 'orders_order'")
+            cursor.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES ('orders_order', %s)",
+                [first_id - 1],
+            )
+
+
+def test_numbers_past_ten_million_keep_every_digit(world, system_actor):
+    channel, _ = world
+    _next_order_id_from(12_345_678)
+    with transaction.atomic():
+        results = place_orders(
+            [spec(channel, f"big-{i}", [("B-0", 1)]) for i in range(2)], actor=system_actor
+        )
+    for order in results:
+        assert order.pk >= 12_345_678
+        assert order.number == f"SO-{order.pk}"
+        order.refresh_from_db()
+        assert order.number == f"SO-{order.pk}"
