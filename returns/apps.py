@@ -12,9 +12,10 @@ class ReturnsConfig(AppConfig):
         from .audit import audit_returns
         from .order_section import register_order_section
         from .services.events import RETURN_EVENT_TYPES
-        from .views.customer import tracking_section
+        from .views.customer import payment_section, tracking_section
 
         register_event_types(*RETURN_EVENT_TYPES)
         register_audit("returns", audit_returns)
+        register_tracking_section(payment_section)
         register_tracking_section(tracking_section)
         register_order_section()

@@ -24,6 +24,22 @@ def main() -> int:
     bring_port = os.environ.get("OMS_BRING_SANDBOX_PORT", str(int(port) + 90))
     os.environ.setdefault("OMS_BRING_BASE_URL", f"http://127.0.0.1:{bring_port}")
     os.environ.setdefault("OMS_PUBLIC_URL", f"http://{host}:{port}")
+    # Vipps MobilePay payments (a customer paying the rest of an exchange) go to a local
+    # sandbox speaking its ePayment API, with the sandbox's demo keys, unless the
+    # environment names a real account.
+    vipps_port = os.environ.get("OMS_VIPPS_SANDBOX_PORT", str(int(port) + 91))
+    if not os.environ.get("OMS_VIPPS_BASE_URL"):
+        sys.path.insert(0, str(ROOT))
+        from demo.sandboxes import vipps
+
+        os.environ.update(
+            OMS_VIPPS_BASE_URL=f"http://127.0.0.1:{vipps_port}",
+            OMS_VIPPS_CLIENT_ID=vipps.CLIENT_ID,
+            OMS_VIPPS_CLIENT_SECRET=vipps.CLIENT_SECRET,
+            OMS_VIPPS_SUBSCRIPTION_KEY=vipps.SUBSCRIPTION_KEY,
+            OMS_VIPPS_MSN=vipps.MSN,
+            OMS_VIPPS_WEBHOOK_SECRET=vipps.WEBHOOK_SECRET,
+        )
     # Poll the sandbox often so a demo parcel moves while someone watches.
     os.environ.setdefault("OMS_TRACKING_POLL_MINUTES", "1")
     procfile = var / "Procfile"
@@ -36,6 +52,8 @@ def main() -> int:
         f"--schedule {var / 'celerybeat-schedule'} --pidfile {var / 'celerybeat.pid'}\n"
         f"bring: {BIN}/python -m fulfillment.carriers.bring_sandbox --port {bring_port} "
         "--transit-after 60 --deliver-after 300\n"
+        f"vipps: {BIN}/python -m demo.sandboxes.vipps --port {vipps_port} "
+        f"--callback-url http://{host}:{port}/callbacks/payments/vipps/\n"
         + "".join(
             # The marketplace sandboxes: ports come from the demo connections' URLs
             # (8411-8414); new orders keep arriving, with the odd 429 and 503.
@@ -52,9 +70,9 @@ def main() -> int:
     )
     print(
         "\n"
-        "  OMS is starting: web app, Celery worker and beat, Bring sandbox and the four\n"
-        "  marketplace sandboxes (Amazon, eBay, Shopify, AliExpress on 127.0.0.1:8411-8414);\n"
-        "  Ctrl-C stops all\n"
+        "  OMS is starting: web app, Celery worker and beat, Bring and Vipps MobilePay\n"
+        "  sandboxes, and the four marketplace sandboxes (Amazon, eBay, Shopify, AliExpress\n"
+        "  on 127.0.0.1:8411-8414); Ctrl-C stops all\n"
         f"  Dashboard:  http://{host}:{port}/\n"
         f"  API docs:   http://{host}:{port}/api/docs/\n"
         f"  Marketplace sync health: http://{host}:{port}/marketplaces/\n"
@@ -65,7 +83,8 @@ def main() -> int:
         f"  Demo API key: see var/demo-api-key.txt\n"
         f"  Warehouse:  http://{host}:{port}/fulfillment/ (log in as warehouse)\n"
         f"  Tracking:   a demo order's customer page is printed by `make demo`\n"
-        f"  Bring sandbox: http://127.0.0.1:{bring_port}/\n",
+        f"  Bring sandbox: http://127.0.0.1:{bring_port}/\n"
+        f"  Vipps MobilePay sandbox: 127.0.0.1:{vipps_port} (customers paying what is due)\n",
         flush=True,
     )
     os.chdir(ROOT)

@@ -6,7 +6,10 @@ It speaks the documented wire format — ``POST /accesstoken/get``; ``POST
 minor units and a required ``Idempotency-Key``; ``POST
 /epayment/v1/test/payments/{reference}/approve`` (the test environment's force-approve) —
 with RFC 7807 problems for refusals, and signed webhook callbacks
-(``epayments.payment.*.v1`` payloads, HMAC-SHA256 as documented).
+(``epayments.payment.*.v1`` payloads, HMAC-SHA256 as documented). A payment created with
+``userFlow`` WEB_REDIRECT gets a ``redirectUrl`` to the sandbox's own landing page
+(``/landing/{reference}``), where "Approve" or "Reject" stands in for the app and sends
+the customer back to the ``returnUrl``.
 
 For tests and the demo it can be told to misbehave on the next calls: decline, answer
 5xx or 429, or time out *after* doing the work (the answer is lost, the money moved —
@@ -18,6 +21,7 @@ Run it alone: ``python -m demo.sandboxes.vipps --port 8551 --callback-url URL``.
 
 import argparse
 import contextlib
+import html
 import json
 import re
 import secrets
@@ -40,6 +44,9 @@ TOKEN_SECONDS = 3600
 REFERENCE = re.compile(r"^[a-zA-Z0-9-]{8,50}$")
 PATH = re.compile(r"^/epayment/v1/payments/([^/]+)(?:/(capture|refund|cancel))?$")
 APPROVE = re.compile(r"^/epayment/v1/test/payments/([^/]+)/approve$")
+# The page a customer is sent to (``redirectUrl``): in the real service the Vipps or
+# MobilePay landing page; here a page with "Approve" and "Reject" for the demo.
+LANDING = re.compile(r"^/landing/([a-zA-Z0-9-]{8,50})(?:/(approve|reject))?$")
 
 
 def problem(status, title, detail, code=None) -> dict:
@@ -71,6 +78,7 @@ class VippsSandbox:
         self.requests: list[dict] = []
         self.callback_url = callback_url
         self.token_seconds = token_seconds
+        self.url = ""  # where the sandbox answers, for its landing page links
         self.sent_callbacks: list[dict] = []
 
     # --- set-up helpers for tests and the demo ---
@@ -173,6 +181,22 @@ class VippsSandbox:
         return 200, self.view(payment)
 
     def create(self, body, key) -> tuple[int, dict]:
+        if not key or len(key) > 50:
+            return 400, problem(400, "Bad Request", "The Idempotency-Key header is required.")
+        with self.lock:
+            if key in self.answers:
+                return self.answers[key]
+        fault = self._fault("create")
+        if fault and fault["kind"] == "server_error":
+            return 500, problem(500, "Internal Server Error", "Something went wrong.")
+        if fault and fault["kind"] == "throttle":
+            return 429, problem(429, "Too Many Requests", "Slow down.")
+        answer = self._create(body)
+        with self.lock:
+            self.answers[key] = answer
+        return answer
+
+    def _create(self, body) -> tuple[int, dict]:
         reference = body.get("reference", "")
         if not REFERENCE.match(reference):
             return 400, problem(400, "Bad Request", "reference must match ^[a-zA-Z0-9-]{8,50}$")
@@ -182,8 +206,24 @@ class VippsSandbox:
         currency = body.get("amount", {}).get("currency", "NOK")
         if not isinstance(value, int) or value < 100:
             return 400, problem(400, "Bad Request", "amount.value must be at least 100.")
-        self.create_payment(reference, value, currency, approved=False)
-        return 201, {"reference": reference, "redirectUrl": f"https://landing.example/{reference}"}
+        if body.get("userFlow") == "WEB_REDIRECT" and not str(body.get("returnUrl", "")).startswith(
+            ("https://", "http://")
+        ):
+            return 400, problem(400, "Bad Request", "returnUrl is required for WEB_REDIRECT.")
+        payment = self.create_payment(reference, value, currency, approved=False)
+        payment["returnUrl"] = body.get("returnUrl", "")
+        payment["description"] = str(body.get("paymentDescription", ""))[:100]
+        return 201, {"reference": reference, "redirectUrl": f"{self.url}/landing/{reference}"}
+
+    def reject(self, reference) -> tuple[int, dict]:
+        """The customer said no in the app: the payment is ABORTED (and a callback says so)."""
+        with self.lock:
+            payment = self.payments.get(reference)
+            if payment is None or payment["state"] != "CREATED":
+                return 404, problem(404, "Not Found", f"No open payment {reference}.")
+            payment["state"] = "ABORTED"
+        self.callback(payment, "ABORTED", payment["amount"]["value"], None)
+        return 200, {}
 
     def approve(self, reference) -> tuple[int, dict]:
         with self.lock:
@@ -322,7 +362,43 @@ def make_handler(sandbox: VippsSandbox):
                  "body": body}
             )  # fmt: skip
 
+        def _landing(self, reference, action):
+            """The customer's approval page (no API token: the customer's browser)."""
+            payment = sandbox.payments.get(reference)
+            if payment is None:
+                return self._send(404, problem(404, "Not Found", reference))
+            if action:
+                status, _ = (sandbox.approve if action == "approve" else sandbox.reject)(reference)
+                back = payment.get("returnUrl") or "/"
+                self.send_response(303 if status == 200 else 409)
+                self.send_header("Location", back)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
+            value = payment["amount"]
+            figure = f"{value['value'] / 100:.2f} {value['currency']}"
+            page = (
+                "<!doctype html><meta charset=utf-8><meta name=viewport "
+                "content='width=device-width'><title>Vipps MobilePay (sandbox)</title>"
+                f"<h1>Vipps MobilePay sandbox</h1><p>{html.escape(payment.get('description', ''))}"
+                f"</p><p><strong>{html.escape(figure)}</strong> ({html.escape(payment['state'])})"
+                f"</p><form method=post action='/landing/{reference}/approve'>"
+                "<button>Approve</button></form>"
+                f"<form method=post action='/landing/{reference}/reject'>"
+                "<button>Reject</button></form>"
+            ).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+            return None
+
         def do_POST(self):  # noqa: N802 (http.server's naming)
+            landing = LANDING.match(self.path)
+            if landing and landing[2]:
+                self._record(None)
+                return self._landing(landing[1], landing[2])
             body = self._body()
             self._record(body)
             if self.path == "/accesstoken/get":
@@ -345,6 +421,9 @@ def make_handler(sandbox: VippsSandbox):
 
         def do_GET(self):  # noqa: N802
             self._record(None)
+            landing = LANDING.match(self.path)
+            if landing and not landing[2]:
+                return self._landing(landing[1], None)
             if not sandbox.authorised(self.headers):
                 return self._send(401, problem(401, "Unauthorized", "Invalid or expired token."))
             match = PATH.match(self.path)
@@ -364,6 +443,7 @@ class VippsServer:
     def __init__(self, *, port: int = 0, callback_url: str = "", token_seconds=TOKEN_SECONDS):
         self.sandbox = VippsSandbox(callback_url=callback_url, token_seconds=token_seconds)
         self.server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(self.sandbox))
+        self.sandbox.url = self.url
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

@@ -3,13 +3,15 @@
 - The history's returned orders get their closed RMAs: each returned line, linked to the
   restock movement the history wrote (so ``oms_audit`` finds a return line for every
   restock of our orders).
-- Six fresh orders (paid, invoiced, shipped from Berlin and delivered) go through the
+- Seven fresh orders (paid, invoiced, shipped from Berlin and delivered) go through the
   after-sales path with the services: a customer's request waiting for approval, an
   approved parcel with its return label waiting to be scanned in Berlin (the ``warehouse``
   user receives it on a phone), a received parcel waiting for inspection, a closed return
-  refunded with its credit note, a rejected request, and an exchange with its replacement
-  order. The customer tracking link of a delivered order that may still be returned is
-  written to ``var/demo-return-link.txt``.
+  refunded with its credit note, a rejected request, an exchange with its replacement
+  order, and an exchange for more than was sent back, whose replacement has the rest to pay
+  (the customer's e-mail links to its payment page; with ``make run`` the Vipps MobilePay
+  sandbox takes the payment). The customer tracking link of a delivered order that may
+  still be returned is written to ``var/demo-return-link.txt``.
 
 Idempotent: history already linked is skipped, and the fresh part runs once.
 """
@@ -36,8 +38,8 @@ from returns.models import (
 )
 
 DEMO_NOTE = "Demo return"
-# Orders the fresh part places: six delivered ones and the exchange's replacement.
-FRESH_ORDERS = 7
+# Orders the fresh part places: seven delivered ones and the exchanges' replacements.
+FRESH_ORDERS = 9
 LINK_FILE = "demo-return-link.txt"
 ADDRESS = {
     "name": "Lena Vogel",
@@ -176,7 +178,7 @@ def _fresh_returns(context) -> int:
     skus = [level.sku for level in levels[:12] if level.available >= 20][:2]
     if len(skus) < 2:
         return 0
-    orders = [_delivered_order(channel, berlin, skus) for _ in range(6)]
+    orders = [_delivered_order(channel, berlin, skus) for _ in range(7)]
 
     def make(order, source=ReturnSource.STAFF, units=1):
         return services.create_return(
@@ -207,13 +209,19 @@ def _fresh_returns(context) -> int:
     services.create_exchange(
         exchanged, actor=DEMO, lines=[{"sku": sku.code, "quantity": 1} for sku in skus]
     )
+    # One item back for two of each: dearer, so the customer is e-mailed the link to pay
+    # the rest on the replacement's page.
+    dearer = services.approve_return(make(orders[6]), actor=DEMO)
+    services.create_exchange(
+        dearer, actor=DEMO, lines=[{"sku": sku.code, "quantity": 2} for sku in skus]
+    )
     link = settings.OMS_PUBLIC_URL.rstrip("/") + reverse(
         "tracking:page", kwargs={"token": orders[0].tracking_token}
     )
     folder = settings.VAR_DIR
     folder.mkdir(parents=True, exist_ok=True)
     (folder / LINK_FILE).write_text(link + "\n")
-    return 6
+    return 7
 
 
 def load(context) -> str | None:
@@ -225,5 +233,5 @@ def load(context) -> str | None:
         return None
     return (
         f"{linked} returns of the order history linked to their restocks, "
-        f"{fresh} returns through the after-sales path (one exchanged)"
+        f"{fresh} returns through the after-sales path (two exchanged, one with more to pay)"
     )

@@ -7,7 +7,10 @@ recorded as a payment on the new order (gateway ``manual``, method ``other``, ca
 up to the new order's total. The difference:
 
 - the replacement costs more: the rest is due on the new order (its payment status shows
-  it) and is charged like any amount due — the customer pays it, staff record it;
+  it). The customer is e-mailed a link to the new order's payment page, where they pay it
+  through the payment provider (Vipps MobilePay, see ``orders.payments.customer_payments``)
+  or, where no provider takes the order's currency, are told to contact the shop; staff
+  can also record a payment by hand;
 - it costs less: the difference is refunded on the original order, to the original
   payment through the refund service (its credit note references the invoice).
 """
@@ -116,7 +119,10 @@ def create_exchange(request: ReturnRequest, *, lines, actor: Actor) -> ReturnReq
         )
         outcome = f"{back} {currency} refunded ({refund.number})"
     elif difference > 0:
-        outcome = f"{difference} {currency} to charge on {replacement.number}"
+        from ..notifications import queue_payment_due_email  # notifications imports services
+
+        outcome = f"{difference} {currency} due on {replacement.number}, asked of the customer"
+        queue_payment_due_email(request)
     else:
         outcome = "no difference"
     record(

@@ -10,12 +10,14 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from oms_site.actors import Actor
 from oms_site.errors import DomainError
 from orders.models import Order, OrderStatus
+from orders.payments import customer_payments
 
 from .. import services
 from ..models import ReturnReason, ReturnRequest, ReturnSource
@@ -62,6 +64,18 @@ def tracking_section(request, order) -> str:
             "deadline": return_deadline(order),
         },
         request,
+    )
+
+
+def payment_section(request, order) -> str:
+    """The "left to pay" part of the tracking page, when something is due and the
+    customer can pay it online (registered with fulfillment)."""
+    gateway = customer_payments.customer_gateway(order)
+    due = customer_payments.amount_due(order) if gateway else 0
+    if not due:
+        return ""
+    return render_to_string(
+        "returns/_payment_section.html", {"order": order, "due": due, "gateway": gateway}, request
     )
 
 
@@ -138,3 +152,38 @@ def customer_label(request, token, number):
     response = HttpResponse(bytes(rr.label_pdf), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{rr.number}-label.pdf"'
     return response
+
+
+@never_cache
+def pay_due(request, token):
+    """What is left to pay on the order (the rest of an exchange for dearer goods, say),
+    and the button that starts the provider's payment."""
+    order = _order(token)
+    if order is None:
+        return _invalid(request)
+    if request.method == "POST":
+        return_url = request.build_absolute_uri(
+            reverse("customer_returns:pay", args=[token]) + "?returned=1"
+        )
+        try:
+            redirect_url = customer_payments.start_customer_payment(
+                order, return_url=return_url, actor=Actor.system("customer")
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            return redirect(redirect_url)
+    elif request.GET.get("returned"):
+        customer_payments.check_returned_payment(order)
+    waiting = customer_payments.waiting_payment(order)
+    return render(
+        request,
+        "returns/customer_pay.html",
+        {
+            "order": order,
+            "due": customer_payments.amount_due(order),
+            "gateway": customer_payments.customer_gateway(order),
+            "waiting": waiting,
+            "returned": bool(request.GET.get("returned")),
+        },
+    )

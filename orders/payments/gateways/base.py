@@ -27,6 +27,7 @@ class GatewayResult:
     raw: dict = field(default_factory=dict)
     error_code: str = ""
     error_message: str = ""
+    redirect_url: str = ""
 
     @classmethod
     def ok(cls, **kwargs) -> "GatewayResult":
@@ -62,9 +63,26 @@ class Gateway:
     moves_money = False
     # Whether a customer-approved authorization exists at the provider to be checked.
     verifies_authorization = False
+    # Whether the OMS itself can ask the customer to pay (a link to the provider's page),
+    # for an amount due after the order was placed: an exchange for dearer goods, say.
+    requests_payments = False
 
     def is_configured(self) -> bool:
         return True
+
+    def request_payment(
+        self,
+        *,
+        reference: str,
+        amount: Decimal,
+        currency: str,
+        description: str,
+        return_url: str,
+        idempotency_key: str,
+    ) -> GatewayResult:
+        """Ask the provider for a payment the customer approves on its page; the result's
+        ``redirect_url`` is where to send the customer."""
+        raise NotImplementedError
 
     def authorize(self, payment, *, amount: Decimal, idempotency_key: str) -> GatewayResult:
         raise NotImplementedError

@@ -4,6 +4,11 @@ The customer approves the payment in the Vipps or MobilePay app at checkout (the
 creates it with ``POST /epayment/v1/payments``); the shop then sends us the payment's
 ``reference`` with the order. From there the OMS speaks to the API:
 
+- asking the customer to pay an amount due later (an exchange for dearer goods):
+  ``POST /epayment/v1/payments`` with ``paymentMethod.type`` WALLET and ``userFlow``
+  WEB_REDIRECT; the answer's ``redirectUrl`` is where the customer approves it (within
+  the provider's default ten minutes, so it is asked for when the customer clicks "Pay",
+  never e-mailed);
 - authorize: ``GET /epayment/v1/payments/{reference}`` — the payment must be
   ``AUTHORIZED`` for at least the amount, in the order's currency;
 - capture: ``POST /epayment/v1/payments/{reference}/capture`` with
@@ -41,7 +46,7 @@ from django.core.cache import cache
 
 from oms_site.money import minor_units
 
-from .base import CallbackRefused, Gateway, GatewayResult, ProviderEvent
+from .base import SUCCEEDED, CallbackRefused, Gateway, GatewayResult, ProviderEvent
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +78,8 @@ class VippsGateway(Gateway):
     name = "Vipps MobilePay"
     moves_money = True
     verifies_authorization = True
+    requests_payments = True
+    currencies = ("NOK", "DKK", "EUR")
 
     def is_configured(self) -> bool:
         config = _config()
@@ -173,6 +180,42 @@ class VippsGateway(Gateway):
         return self._outcome(response)
 
     # --- operations ---
+
+    def request_payment(
+        self, *, reference, amount, currency, description, return_url, idempotency_key
+    ):
+        if not self.is_configured():
+            return GatewayResult.refused("not_configured", "Vipps MobilePay is not configured.")
+        if currency not in self.currencies:
+            return GatewayResult.refused(
+                "currency_not_supported", f"Vipps MobilePay does not take {currency}."
+            )
+        body = {
+            "amount": {"currency": currency, "value": to_minor(amount, currency)},
+            "paymentMethod": {"type": "WALLET"},
+            "reference": reference,
+            "returnUrl": return_url,
+            "userFlow": "WEB_REDIRECT",
+            "paymentDescription": description[:100],
+        }
+        try:
+            response = self._request(
+                "POST", "/epayment/v1/payments", idempotency_key=idempotency_key, body=body
+            )
+        except requests.Timeout as exc:
+            return GatewayResult.unknown("timeout", f"No answer in time: {exc}")
+        except requests.RequestException as exc:
+            return GatewayResult.unknown("connection", f"{type(exc).__name__}: {exc}")
+        result = self._outcome(response)
+        if result.outcome == SUCCEEDED:
+            redirect_url = str(result.raw.get("redirectUrl") or "")
+            if not redirect_url.startswith(("https://", "http://")):
+                return GatewayResult.unknown(
+                    "no_redirect_url", "The answer has no redirectUrl.", raw=result.raw
+                )
+            result.redirect_url = redirect_url
+            result.provider_reference = reference
+        return result
 
     def authorize(self, payment, *, amount, idempotency_key):
         """Check the customer's approval: the payment is AUTHORIZED for the amount."""
