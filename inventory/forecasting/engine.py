@@ -90,9 +90,6 @@ ETS_GRIDS = {
     "seasonal_es": _grid(
         alpha=[0.02, 0.05, 0.1, 0.2, 0.4], beta=[0.0], gamma=[0.01, 0.05, 0.15], phi=[1.0]
     ),
-    "damped": _grid(
-        alpha=[0.05, 0.15, 0.3, 0.6], beta=[0.01, 0.05, 0.15], gamma=[0.0], phi=[0.8, 0.9, 0.98]
-    ),
     "holt_winters": _grid(
         alpha=[0.05, 0.15, 0.4], beta=[0.01, 0.05], gamma=[0.02, 0.1], phi=[0.95, 1.0]
     ),
@@ -140,6 +137,7 @@ class _Fit:
     sd: np.ndarray  # (n, horizon)
     sigma: np.ndarray  # (n,)
     params: list[dict]
+    alpha_before: np.ndarray | None = None  # (n,) SES alpha of the backtest (Theta's drift)
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -393,9 +391,9 @@ def _ses_optimal(y, start, fit_end, origins, bt_h, horizon) -> _Fit:
     bt_sd = np.repeat(spread(bt_h)[:, None, :], len(origins), axis=1)
     mean = np.repeat(level_at(periods, best, level0_all)[:, None], horizon, axis=1)
     params = [{"alpha": float(alpha[b])} for b in best]
-    fit = _Fit(backtest, bt_sd, mean, spread(horizon), sigma, params)
-    fit.alpha_before = alpha[best_before]
-    return fit
+    return _Fit(
+        backtest, bt_sd, mean, spread(horizon), sigma, params, alpha_before=alpha[best_before]
+    )
 
 
 def _damped_optimal(y, start, fit_end, origins, bt_h, horizon) -> _Fit:
