@@ -8,6 +8,7 @@ from inventory.forms import SKUCodeField
 from inventory.models import SKU, Supplier, Warehouse
 
 from .engine import MODELS
+from .labels import model_label
 from .models import ForecastSettings
 
 MAX_PO_LINES = 500
@@ -19,7 +20,9 @@ class ForecastFilterForm(forms.Form):
         label=_("Warehouse"), queryset=Warehouse.objects.none(), required=False
     )
     model = forms.ChoiceField(
-        label=_("Model"), required=False, choices=[("", _("any"))] + [(m, m) for m in MODELS]
+        label=_("Model"),
+        required=False,
+        choices=[("", _("any"))] + [(m, model_label(m)) for m in MODELS],
     )
     at_risk = forms.BooleanField(label=_("At risk only"), required=False)
 

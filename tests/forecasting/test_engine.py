@@ -111,14 +111,38 @@ def test_intervals_widen_with_the_horizon_and_hold_the_mean():
     assert (f.lower[0] <= f.mean[0]).all() and (f.mean[0] <= f.upper[0]).all()
 
 
-def test_selection_uses_backtest_mase():
+def test_selection_keeps_the_combination_unless_another_model_is_clearly_better():
     rng = np.random.default_rng(9)
     t = np.arange(DAYS)
     y = np.stack([np.full(DAYS, 5.0) + rng.normal(0, 1, DAYS), 5 + 0.3 * t])
     f = run(y)
     assert not f.intermittent.any()
     scores = np.where(np.isnan(f.mase), np.inf, f.mase)
-    np.testing.assert_array_equal(f.chosen, scores.argmin(axis=1))
+    best = scores.argmin(axis=1)
+    combined = scores[:, f.models.index("combined")]
+    clearly_better = scores.min(axis=1) < (1 - engine.SELECTION_MARGIN) * combined
+    expected = np.where(clearly_better, best, f.models.index("combined"))
+    np.testing.assert_array_equal(f.chosen, expected)
+
+
+def test_the_combination_is_the_mean_of_its_parts():
+    rng = np.random.default_rng(4)
+    t = np.arange(DAYS)
+    pattern = np.array([10, 12, 14, 13, 20, 30, 8], dtype=float)
+    y = 50 + 0.05 * t + np.resize(pattern, DAYS) + rng.normal(0, 2, DAYS)
+    models = (*engine.COMBINED_PARTS, "combined")
+    f = run(y, models=models)
+    parts = [run(y, models=(name,)).mean[0] for name in engine.COMBINED_PARTS]
+    np.testing.assert_allclose(
+        run(y, models=("combined",)).mean[0], np.mean(parts, axis=0), rtol=1e-9
+    )
+    assert f.model_name(0) in models
+
+
+def test_damped_holt_starts_from_least_squares_states():
+    # A level with no noise: the fitted start is the level itself, whatever the grid.
+    f = run(np.full(DAYS, 7.0), models=("damped",))
+    np.testing.assert_allclose(f.mean[0], 7.0, atol=1e-6)
 
 
 def test_rejects_a_flat_array():

@@ -115,6 +115,18 @@ def test_sku_page_draws_the_chart_without_any_script(world, client_for):
     assert "Recompute this SKU" not in page  # read-only: no button
 
 
+def test_model_names_are_shown_by_their_labels(world, client_for):
+    forecast = SkuForecast.objects.filter(sku__code="SOCK-1").first()
+    forecast.model = "combined"
+    forecast.save(update_fields=["model"])
+    client = client_for("readonly")
+    page = client.get("/inventory/forecast/sku/SOCK-1/").content.decode()
+    assert "Combination (Theta, damped trend, Holt-Winters)" in page
+    client.cookies["django_language"] = "nb"
+    page = client.get("/inventory/forecast/", HTTP_ACCEPT_LANGUAGE="nb").content.decode()
+    assert "Kombinasjon (Theta, dempet trend, Holt-Winters)" in page
+
+
 def test_suggestions_csv_has_the_figures(world, client_for):
     response = client_for("manager").get("/inventory/forecast/suggestions.csv")
     assert response["Content-Type"].startswith("text/csv")
