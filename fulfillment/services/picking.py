@@ -349,6 +349,10 @@ class ScanResult:
     kind: str = ""  # "bin" | "item" | "done" | "error"
     line: PickListLine | None = None
     done: bool = False
+    # After a scan that reached the list: the locked list and its lines still open, as
+    # they are now, so the pick screen re-renders without reading them again.
+    pick_list: PickList | None = None
+    open_lines: list[PickListLine] | None = None
 
 
 def _lock_pick_list(pick_list_or_id) -> PickList:
@@ -370,7 +374,8 @@ def open_lines_query(pick_list):
     return (
         pick_list.lines.filter(quantity__gt=F("quantity_picked") + F("quantity_short"))
         .exclude(pick_order__shipment__status=ShipmentStatus.CANCELLED)
-        .select_related("sku", "pick_order")
+        .select_related("sku__product", "pick_order")
+        .annotate(order_number=F("pick_order__order__number"))
         .order_by("pick_sequence", "bin_code", "id")
     )
 
@@ -414,10 +419,14 @@ def _start(pick_list, actor):
 def _finish_if_done(pick_list, actor) -> bool:
     if open_lines_query(pick_list).exists():
         return False
+    _complete(pick_list)
+    return True
+
+
+def _complete(pick_list) -> None:
     pick_list.complete()
     pick_list.completed_at = timezone.now()
     pick_list.save(update_fields=["status", "completed_at"])
-    return True
 
 
 def _ensure_workable(pick_list):
@@ -441,10 +450,20 @@ def scan_pick(pick_list, *, code: str, actor: Actor) -> ScanResult:
     code = (code or "").strip()
     if not code:
         return ScanResult(False, _("Nothing scanned."), kind="error")
-    _mark_picking_started(pick_list.pk, actor)
+    if pick_list.status == PickListStatus.OPEN:  # a list never goes back to open
+        _mark_picking_started(pick_list.pk, actor)
     pick_list = _lock_pick_list(pick_list)
     _ensure_workable(pick_list)
     lines = open_lines(pick_list)
+    result = _scan_lines(pick_list, lines, code=code, actor=actor)
+    result.pick_list = pick_list
+    result.open_lines = [line for line in lines if line.quantity_open > 0]
+    return result
+
+
+def _scan_lines(pick_list, lines, *, code: str, actor: Actor) -> ScanResult:
+    """The scan against the list's open lines (read under the list's lock); the lines in
+    memory are kept as the database now has them."""
     if not lines:
         return ScanResult(True, _("Everything is picked."), kind="done", done=True)
     current = lines[0]
@@ -460,6 +479,8 @@ def scan_pick(pick_list, *, code: str, actor: Actor) -> ScanResult:
                 line=current,
             )
         PickListLine.objects.filter(pk__in=[line.pk for line in at_bin]).update(bin_confirmed=True)
+        for line in at_bin:
+            line.bin_confirmed = True
         _start(pick_list, actor)
         return ScanResult(
             True,
@@ -495,7 +516,10 @@ def scan_pick(pick_list, *, code: str, actor: Actor) -> ScanResult:
     line.quantity_picked += 1
     line.save(update_fields=["quantity_picked"])
     _start(pick_list, actor)
-    done = _finish_if_done(pick_list, actor)
+    # The list is locked and these are all its open lines: done when none is left.
+    done = all(other.quantity_open == 0 for other in lines)
+    if done:
+        _complete(pick_list)
     message = _("%(sku)s %(picked)s/%(quantity)s into slot %(slot)s.") % {
         "sku": line.sku.code,
         "picked": line.quantity_picked,

@@ -196,17 +196,16 @@ def pick_list_index(request):
 UPCOMING_LINES = 8
 
 
-def _pick_context(pick_list):
+def _pick_context(pick_list, open_lines=None):
+    """What the task panel shows; ``open_lines`` when the scan just read them."""
     active = pick_list.lines.exclude(pick_order__shipment__status=ShipmentStatus.CANCELLED)
     totals = active.aggregate(
         total=Sum("quantity"), done=Sum(F("quantity_picked") + F("quantity_short"))
     )
     total, done = totals["total"] or 0, totals["done"] or 0
-    upcoming = list(
-        open_lines_query(pick_list).select_related("sku__product", "pick_order__order")[
-            : UPCOMING_LINES + 1
-        ]
-    )
+    if open_lines is None:
+        open_lines = open_lines_query(pick_list)[: UPCOMING_LINES + 1]
+    upcoming = list(open_lines[: UPCOMING_LINES + 1])
     void = list(
         pick_list.lines.filter(
             pick_order__shipment__status=ShipmentStatus.CANCELLED, quantity_picked__gt=0
@@ -242,6 +241,7 @@ def pick_screen(request, number):
 def pick_scan(request, number):
     pick_list = _get_pick_list(request, number)
     form = ScanForm(request.POST)
+    result = None
     if not form.is_valid():
         result_ok, message = False, _("Nothing scanned.")
     else:
@@ -253,8 +253,14 @@ def pick_scan(request, number):
         except DomainError as exc:
             result_ok, message = False, exc.message
     if _wants_json(request):
-        pick_list.refresh_from_db()
-        context = _pick_context(pick_list)
+        if result is not None and result.pick_list is not None:
+            pick_list, context = (
+                result.pick_list,
+                _pick_context(result.pick_list, result.open_lines),
+            )
+        else:
+            pick_list.refresh_from_db()
+            context = _pick_context(pick_list)
         return JsonResponse(
             {
                 "ok": result_ok,
