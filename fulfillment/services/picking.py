@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -349,8 +349,9 @@ class ScanResult:
     kind: str = ""  # "bin" | "item" | "done" | "error"
     line: PickListLine | None = None
     done: bool = False
-    # After a scan that reached the list: the locked list and its lines still open, as
-    # they are now, so the pick screen re-renders without reading them again.
+    # After a scan that reached the list: the locked list and its first open lines as
+    # they are now (at least SCAN_HEAD - 1 when more follow), so the pick screen
+    # re-renders without reading them again.
     pick_list: PickList | None = None
     open_lines: list[PickListLine] | None = None
 
@@ -378,10 +379,6 @@ def open_lines_query(pick_list):
         .annotate(order_number=F("pick_order__order__number"))
         .order_by("pick_sequence", "bin_code", "id")
     )
-
-
-def open_lines(pick_list):
-    return list(open_lines_query(pick_list))
 
 
 def _mark_picking_started(pick_list_id, actor) -> None:
@@ -454,11 +451,32 @@ def scan_pick(pick_list, *, code: str, actor: Actor) -> ScanResult:
         _mark_picking_started(pick_list.pk, actor)
     pick_list = _lock_pick_list(pick_list)
     _ensure_workable(pick_list)
-    lines = open_lines(pick_list)
+    lines, head = _lines_for_scan(pick_list, code)
     result = _scan_lines(pick_list, lines, code=code, actor=actor)
     result.pick_list = pick_list
-    result.open_lines = [line for line in lines if line.quantity_open > 0]
+    result.open_lines = [line for line in head if line.quantity_open > 0]
     return result
+
+
+# The open lines a scan reads from the top of the list: the current stop and the next
+# ones (more than the pick screen shows, so it still knows whether more follow).
+SCAN_HEAD = 10
+
+
+def _lines_for_scan(pick_list, code: str):
+    """What a scan decides on: the first open lines (``head``), and the open lines
+    anywhere on the list at the current bin, at the scanned bin or of the scanned item.
+    For the rules of ``_scan_lines`` that is as good as every open line, and a 400-line
+    list reads a dozen rows, not 400. Returns (those lines in walking order, head)."""
+    query = open_lines_query(pick_list)
+    head = list(query[:SCAN_HEAD])
+    if len(head) < SCAN_HEAD:
+        return head, head  # every open line
+    relevant = Q(bin_code=head[0].bin_code) | Q(bin_code__iexact=code) | Q(sku__code__iexact=code)
+    relevant |= Q(sku__barcode__iexact=code)
+    more = list(query.filter(relevant).exclude(pk__in=[line.pk for line in head]))
+    lines = sorted(head + more, key=lambda line: (line.pick_sequence, line.bin_code, line.pk))
+    return lines, head
 
 
 def _scan_lines(pick_list, lines, *, code: str, actor: Actor) -> ScanResult:
@@ -516,7 +534,7 @@ def _scan_lines(pick_list, lines, *, code: str, actor: Actor) -> ScanResult:
     line.quantity_picked += 1
     line.save(update_fields=["quantity_picked"])
     _start(pick_list, actor)
-    # The list is locked and these are all its open lines: done when none is left.
+    # The list is locked; when another line is open it is among these: done when none is.
     done = all(other.quantity_open == 0 for other in lines)
     if done:
         _complete(pick_list)
