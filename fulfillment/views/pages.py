@@ -198,19 +198,20 @@ UPCOMING_LINES = 8
 
 def _pick_context(pick_list, open_lines=None):
     """What the task panel shows; ``open_lines`` when the scan just read them."""
-    active = pick_list.lines.exclude(pick_order__shipment__status=ShipmentStatus.CANCELLED)
-    totals = active.aggregate(
-        total=Sum("quantity"), done=Sum(F("quantity_picked") + F("quantity_short"))
+    cancelled = Q(pick_order__shipment__status=ShipmentStatus.CANCELLED)
+    # One pass for the progress and whether anything must be put back.
+    totals = pick_list.lines.aggregate(
+        total=Sum("quantity", filter=~cancelled),
+        done=Sum(F("quantity_picked") + F("quantity_short"), filter=~cancelled),
+        void=Count("pk", filter=cancelled & Q(quantity_picked__gt=0)),
     )
     total, done = totals["total"] or 0, totals["done"] or 0
     if open_lines is None:
         open_lines = open_lines_query(pick_list)[: UPCOMING_LINES + 1]
     upcoming = list(open_lines[: UPCOMING_LINES + 1])
-    void = list(
-        pick_list.lines.filter(
-            pick_order__shipment__status=ShipmentStatus.CANCELLED, quantity_picked__gt=0
-        ).select_related("sku")
-    )
+    void = []
+    if totals["void"]:
+        void = list(pick_list.lines.filter(cancelled, quantity_picked__gt=0).select_related("sku"))
     return {
         "pick_list": pick_list,
         "lines": upcoming[:UPCOMING_LINES],
