@@ -131,7 +131,8 @@ def allocated_orders(count: int, *, seed: int) -> int:
 
 def _floor(lists, *, orders, lines) -> float:
     """The same rows, written the same way (``insert_rows``: COPY on PostgreSQL) with
-    nothing read or decided, then rolled back."""
+    nothing read or decided, their foreign keys checked as a commit would, then rolled
+    back."""
     from fulfillment.models import (
         PickList,
         PickListLine,
@@ -214,6 +215,10 @@ def _floor(lists, *, orders, lines) -> float:
                 for o in order_ids
             ],
         )
+        # The foreign keys are checked at commit (deferred): a wave pays that, so the
+        # floor does too before it rolls back.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         transaction.set_rollback(True)
     return time.perf_counter() - started
 
@@ -242,7 +247,10 @@ def pick_list_creation(count: int) -> None:
         f"  create_pick_lists: {len(lists)} lists, {orders:,} orders, {lines:,} lines, "
         f"{units:,} units in {ours:.2f} s (target <= 2 s)"
     )
-    print(f"  baseline (same rows bulk-inserted, nothing read or decided): {floor:.2f} s")
+    print(
+        "  baseline (same rows COPY-written and FK-checked, nothing read or decided): "
+        f"{floor:.2f} s"
+    )
     print(f"  ratio ours / baseline: {ratio(ours, floor)}")
 
 
