@@ -101,7 +101,11 @@ class Shipment(FSMModelMixin, models.Model):
 
     @property
     def number(self) -> str:
-        return f"SH-{self.pk:07d}" if self.pk else "SH-new"
+        return self.number_for(self.pk) if self.pk else "SH-new"
+
+    @staticmethod
+    def number_for(pk: int) -> str:
+        return f"SH-{pk:07d}"
 
     @staticmethod
     def pk_from_number(number: str) -> int | None:

@@ -2,8 +2,9 @@
 picks.
 
 Creating a wave is one pass over the warehouse's allocations, written in bulk (a pick
-list, a shipment per order in state picking, their lines, one order event each): 5,000
-orders take well under two seconds on PostgreSQL (see ``bench/``). Orders are locked with
+list, a shipment per order in state picking, their lines, one order event each) as plain
+rows with ``COPY`` on PostgreSQL (``oms_site.bulk_rows``): about 45,000 rows for 5,000
+orders (timings in ``bench/README.md``). Orders are locked with
 ``SKIP LOCKED`` so two people making waves at once split the orders between them instead
 of waiting; a database constraint (one open shipment per order and warehouse) keeps an
 order off two lists.
@@ -14,13 +15,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from inventory.access import check_warehouse_access
 from inventory.models import StockLevel
 from oms_site.actors import Actor
+from oms_site.bulk_rows import insert_rows
 from oms_site.errors import Conflict, NotFound, ValidationFailed
 from orders import services as order_services
 from orders.models import Allocation, Order, OrderEvent, OrderStatus
@@ -263,74 +265,78 @@ def _write(warehouse, chunks, *, rules, actor, assign_to) -> list[PickList]:
     flat = [
         (pick_list, c) for pick_list, chunk in zip(pick_lists, chunks, strict=True) for c in chunk
     ]
-    shipments = Shipment.objects.bulk_create(
+    # Rows, not model instances: a wave of 5,000 orders writes about 45,000 of them.
+    shipment_ids = insert_rows(
+        Shipment,
         [
-            Shipment(order_id=c.order_id, warehouse=warehouse, status=ShipmentStatus.PICKING)
+            {"order_id": c.order_id, "warehouse_id": warehouse.pk, "status": ShipmentStatus.PICKING}
             for _pl, c in flat
         ],
-        batch_size=2000,
+        ids=True,
     )
     slots = defaultdict(int)
-    entries = []
-    for (pick_list, candidate), shipment in zip(flat, shipments, strict=True):
+    entry_rows = []
+    for (pick_list, candidate), shipment_id in zip(flat, shipment_ids, strict=True):
         slots[pick_list.pk] += 1
-        entries.append(
-            PickListOrder(
-                pick_list=pick_list,
-                order_id=candidate.order_id,
-                shipment=shipment,
-                tote_slot=slots[pick_list.pk],
-            )
+        entry_rows.append(
+            {
+                "pick_list_id": pick_list.pk,
+                "order_id": candidate.order_id,
+                "shipment_id": shipment_id,
+                "tote_slot": slots[pick_list.pk],
+            }
         )
-    entries = PickListOrder.objects.bulk_create(entries, batch_size=2000)
+    entry_ids = insert_rows(PickListOrder, entry_rows, ids=True)
+    actor_label = actor.label[:150]
     pick_lines, shipment_lines, shipment_events, order_events = [], [], [], []
-    for entry, (pick_list, candidate), shipment in zip(entries, flat, shipments, strict=True):
+    for (pick_list, candidate), entry_id, entry, shipment_id in zip(
+        flat, entry_ids, entry_rows, shipment_ids, strict=True
+    ):
         for line_id, sku_id, quantity in candidate.lines:
             bin_id, bin_code, sequence = bins.get(sku_id, (None, "", 0))
             pick_lines.append(
-                PickListLine(
-                    pick_list=pick_list,
-                    pick_order=entry,
-                    order_line_id=line_id,
-                    sku_id=sku_id,
-                    bin_id=bin_id,
-                    bin_code=bin_code,
-                    pick_sequence=sequence,
-                    quantity=quantity,
-                )
+                {
+                    "pick_list_id": pick_list.pk,
+                    "pick_order_id": entry_id,
+                    "order_line_id": line_id,
+                    "sku_id": sku_id,
+                    "bin_id": bin_id,
+                    "bin_code": bin_code,
+                    "pick_sequence": sequence,
+                    "quantity": quantity,
+                }
             )
             shipment_lines.append(
-                ShipmentLine(shipment=shipment, order_line_id=line_id, quantity=quantity)
+                {"shipment_id": shipment_id, "order_line_id": line_id, "quantity": quantity}
             )
-        message = (
-            f"On pick list {pick_list.number} at {warehouse.code}, tote slot {entry.tote_slot}"
-        )
+        list_number, shipment_number = pick_list.number, Shipment.number_for(shipment_id)
+        message = f"On pick list {list_number} at {warehouse.code}, tote slot {entry['tote_slot']}"
         shipment_events.append(
-            ShipmentEvent(
-                shipment=shipment,
-                kind=ShipmentEvent.Kind.CREATED,
-                to_status=ShipmentStatus.PICKING,
-                message=message,
-                occurred_at=now,
-                actor_label=actor.label[:150],
-                actor_user_id=actor.user_id,
-            )
+            {
+                "shipment_id": shipment_id,
+                "kind": ShipmentEvent.Kind.CREATED,
+                "to_status": ShipmentStatus.PICKING,
+                "message": message,
+                "occurred_at": now,
+                "actor_label": actor_label,
+                "actor_user_id": actor.user_id,
+            }
         )
         order_events.append(
-            OrderEvent(
-                order_id=candidate.order_id,
-                kind=OrderEvent.Kind.NOTE,
-                message=f"Picking: {message} (shipment {shipment.number})",
-                details={"pick_list": pick_list.number, "shipment": shipment.number},
-                actor_kind=actor.kind,
-                actor_label=actor.label[:150],
-                actor_user_id=actor.user_id,
-            )
+            {
+                "order_id": candidate.order_id,
+                "kind": OrderEvent.Kind.NOTE,
+                "message": f"Picking: {message} (shipment {shipment_number})",
+                "details": {"pick_list": list_number, "shipment": shipment_number},
+                "actor_kind": actor.kind,
+                "actor_label": actor_label,
+                "actor_user_id": actor.user_id,
+            }
         )
-    PickListLine.objects.bulk_create(pick_lines, batch_size=2000)
-    ShipmentLine.objects.bulk_create(shipment_lines, batch_size=2000)
-    ShipmentEvent.objects.bulk_create(shipment_events, batch_size=2000)
-    OrderEvent.objects.bulk_create(order_events, batch_size=2000)
+    insert_rows(PickListLine, pick_lines)
+    insert_rows(ShipmentLine, shipment_lines)
+    insert_rows(ShipmentEvent, shipment_events)
+    insert_rows(OrderEvent, order_events)
     return pick_lists
 
 
@@ -344,6 +350,11 @@ class ScanResult:
     kind: str = ""  # "bin" | "item" | "done" | "error"
     line: PickListLine | None = None
     done: bool = False
+    # After a scan that reached the list: the locked list and its first open lines as
+    # they are now (at least SCAN_HEAD - 1 when more follow), so the pick screen
+    # re-renders without reading them again.
+    pick_list: PickList | None = None
+    open_lines: list[PickListLine] | None = None
 
 
 def _lock_pick_list(pick_list_or_id) -> PickList:
@@ -365,13 +376,10 @@ def open_lines_query(pick_list):
     return (
         pick_list.lines.filter(quantity__gt=F("quantity_picked") + F("quantity_short"))
         .exclude(pick_order__shipment__status=ShipmentStatus.CANCELLED)
-        .select_related("sku", "pick_order")
+        .select_related("sku__product", "pick_order")
+        .annotate(order_number=F("pick_order__order__number"))
         .order_by("pick_sequence", "bin_code", "id")
     )
-
-
-def open_lines(pick_list):
-    return list(open_lines_query(pick_list))
 
 
 def _mark_picking_started(pick_list_id, actor) -> None:
@@ -409,10 +417,14 @@ def _start(pick_list, actor):
 def _finish_if_done(pick_list, actor) -> bool:
     if open_lines_query(pick_list).exists():
         return False
+    _complete(pick_list)
+    return True
+
+
+def _complete(pick_list) -> None:
     pick_list.complete()
     pick_list.completed_at = timezone.now()
     pick_list.save(update_fields=["status", "completed_at"])
-    return True
 
 
 def _ensure_workable(pick_list):
@@ -436,10 +448,41 @@ def scan_pick(pick_list, *, code: str, actor: Actor) -> ScanResult:
     code = (code or "").strip()
     if not code:
         return ScanResult(False, _("Nothing scanned."), kind="error")
-    _mark_picking_started(pick_list.pk, actor)
+    if pick_list.status == PickListStatus.OPEN:  # a list never goes back to open
+        _mark_picking_started(pick_list.pk, actor)
     pick_list = _lock_pick_list(pick_list)
     _ensure_workable(pick_list)
-    lines = open_lines(pick_list)
+    lines, head = _lines_for_scan(pick_list, code)
+    result = _scan_lines(pick_list, lines, code=code, actor=actor)
+    result.pick_list = pick_list
+    result.open_lines = [line for line in head if line.quantity_open > 0]
+    return result
+
+
+# The open lines a scan reads from the top of the list: the current stop and the next
+# ones (more than the pick screen shows, so it still knows whether more follow).
+SCAN_HEAD = 10
+
+
+def _lines_for_scan(pick_list, code: str):
+    """What a scan decides on: the first open lines (``head``), and the open lines
+    anywhere on the list at the current bin, at the scanned bin or of the scanned item.
+    For the rules of ``_scan_lines`` that is as good as every open line, and a 400-line
+    list reads a dozen rows, not 400. Returns (those lines in walking order, head)."""
+    query = open_lines_query(pick_list)
+    head = list(query[:SCAN_HEAD])
+    if len(head) < SCAN_HEAD:
+        return head, head  # every open line
+    relevant = Q(bin_code=head[0].bin_code) | Q(bin_code__iexact=code) | Q(sku__code__iexact=code)
+    relevant |= Q(sku__barcode__iexact=code)
+    more = list(query.filter(relevant).exclude(pk__in=[line.pk for line in head]))
+    lines = sorted(head + more, key=lambda line: (line.pick_sequence, line.bin_code, line.pk))
+    return lines, head
+
+
+def _scan_lines(pick_list, lines, *, code: str, actor: Actor) -> ScanResult:
+    """The scan against the list's open lines (read under the list's lock); the lines in
+    memory are kept as the database now has them."""
     if not lines:
         return ScanResult(True, _("Everything is picked."), kind="done", done=True)
     current = lines[0]
@@ -455,6 +498,8 @@ def scan_pick(pick_list, *, code: str, actor: Actor) -> ScanResult:
                 line=current,
             )
         PickListLine.objects.filter(pk__in=[line.pk for line in at_bin]).update(bin_confirmed=True)
+        for line in at_bin:
+            line.bin_confirmed = True
         _start(pick_list, actor)
         return ScanResult(
             True,
@@ -490,7 +535,10 @@ def scan_pick(pick_list, *, code: str, actor: Actor) -> ScanResult:
     line.quantity_picked += 1
     line.save(update_fields=["quantity_picked"])
     _start(pick_list, actor)
-    done = _finish_if_done(pick_list, actor)
+    # The list is locked; when another line is open it is among these: done when none is.
+    done = all(other.quantity_open == 0 for other in lines)
+    if done:
+        _complete(pick_list)
     message = _("%(sku)s %(picked)s/%(quantity)s into slot %(slot)s.") % {
         "sku": line.sku.code,
         "picked": line.quantity_picked,

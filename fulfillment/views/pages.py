@@ -196,22 +196,22 @@ def pick_list_index(request):
 UPCOMING_LINES = 8
 
 
-def _pick_context(pick_list):
-    active = pick_list.lines.exclude(pick_order__shipment__status=ShipmentStatus.CANCELLED)
-    totals = active.aggregate(
-        total=Sum("quantity"), done=Sum(F("quantity_picked") + F("quantity_short"))
+def _pick_context(pick_list, open_lines=None):
+    """What the task panel shows; ``open_lines`` when the scan just read them."""
+    cancelled = Q(pick_order__shipment__status=ShipmentStatus.CANCELLED)
+    # One pass for the progress and whether anything must be put back.
+    totals = pick_list.lines.aggregate(
+        total=Sum("quantity", filter=~cancelled),
+        done=Sum(F("quantity_picked") + F("quantity_short"), filter=~cancelled),
+        void=Count("pk", filter=cancelled & Q(quantity_picked__gt=0)),
     )
     total, done = totals["total"] or 0, totals["done"] or 0
-    upcoming = list(
-        open_lines_query(pick_list).select_related("sku__product", "pick_order__order")[
-            : UPCOMING_LINES + 1
-        ]
-    )
-    void = list(
-        pick_list.lines.filter(
-            pick_order__shipment__status=ShipmentStatus.CANCELLED, quantity_picked__gt=0
-        ).select_related("sku")
-    )
+    if open_lines is None:
+        open_lines = open_lines_query(pick_list)[: UPCOMING_LINES + 1]
+    upcoming = list(open_lines[: UPCOMING_LINES + 1])
+    void = []
+    if totals["void"]:
+        void = list(pick_list.lines.filter(cancelled, quantity_picked__gt=0).select_related("sku"))
     return {
         "pick_list": pick_list,
         "lines": upcoming[:UPCOMING_LINES],
@@ -242,6 +242,7 @@ def pick_screen(request, number):
 def pick_scan(request, number):
     pick_list = _get_pick_list(request, number)
     form = ScanForm(request.POST)
+    result = None
     if not form.is_valid():
         result_ok, message = False, _("Nothing scanned.")
     else:
@@ -253,8 +254,14 @@ def pick_scan(request, number):
         except DomainError as exc:
             result_ok, message = False, exc.message
     if _wants_json(request):
-        pick_list.refresh_from_db()
-        context = _pick_context(pick_list)
+        if result is not None and result.pick_list is not None:
+            pick_list, context = (
+                result.pick_list,
+                _pick_context(result.pick_list, result.open_lines),
+            )
+        else:
+            pick_list.refresh_from_db()
+            context = _pick_context(pick_list)
         return JsonResponse(
             {
                 "ok": result_ok,
