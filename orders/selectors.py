@@ -12,8 +12,8 @@ from datetime import timedelta
 from decimal import InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.models import Count, Prefetch, Q
+from django.db import connection, connections
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from inventory.models import SKU
@@ -264,11 +264,14 @@ def status_counts(*, filters: dict) -> StatusCounts:
         counts.update(order_status_counts.current())
         return counts
     counts.cap = SEARCH_COUNT_CAP if (filters.get("q") or "").strip() else FILTERED_COUNT_CAP
-    newest = _filtered(filters, with_status=False).order_by("-pk").values("pk")[: counts.cap + 1]
-    rows = (
-        Order.objects.filter(pk__in=newest).order_by().values_list("status").annotate(n=Count("pk"))
-    )
-    counts.update(dict(rows))
+    newest = _filtered(filters, with_status=False).order_by("-pk").values("status")
+    newest = newest[: counts.cap + 1]
+    # Grouped over the bounded subquery itself: joining it back to the table cost one
+    # index lookup per counted order (40 of 110 ms at 10M orders).
+    sql, params = newest.query.get_compiler(using=newest.db).as_sql()
+    with connections[newest.db].cursor() as cursor:
+        cursor.execute(f"SELECT status, COUNT(*) FROM ({sql}) AS newest GROUP BY status", params)
+        counts.update(dict(cursor.fetchall()))
     counts.capped = sum(counts.values()) > counts.cap
     return counts
 
