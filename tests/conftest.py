@@ -57,6 +57,16 @@ def system_actor():
 
 
 @pytest.fixture
+def vipps(settings):
+    """A Vipps MobilePay sandbox (its ePayment API) the OMS is configured to use."""
+    from demo.sandboxes.vipps import VippsServer
+
+    with VippsServer() as server:
+        settings.OMS_VIPPS = server.settings()
+        yield server
+
+
+@pytest.fixture
 def channel(db):
     return factories.ChannelFactory()
 

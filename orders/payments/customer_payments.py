@@ -26,7 +26,7 @@ from ..models import OrderStatus
 from .gateways import GATEWAYS
 from .gateways.base import SUCCEEDED
 from .models import Payment, PaymentMethod, TransactionStatus
-from .services import add_payment, figures
+from .services import add_payment, enqueue_transaction, figures
 
 ZERO = Decimal(0)
 # How long a created provider payment waits for the customer's approval before another
@@ -134,10 +134,10 @@ def start_customer_payment(order, *, return_url: str, actor: Actor) -> str:
 def check_returned_payment(order) -> None:
     """The customer is back from the provider's page: ask about their payment now rather
     than at the next retry (the callback may also have settled it already)."""
-    from ..tasks import execute_payment_transaction
-
     pending = waiting_payment(order)
     if pending is None:
         return
     for txn in pending.transactions.filter(status=TransactionStatus.PENDING, kind="authorize"):
-        transaction.on_commit(lambda pk=txn.pk: execute_payment_transaction.delay(pk))
+        # The services' enqueue: a broker that is down leaves it to beat's retry instead
+        # of failing the customer's page.
+        transaction.on_commit(lambda pk=txn.pk: enqueue_transaction(pk))

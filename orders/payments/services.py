@@ -185,11 +185,11 @@ def _start(payment, kind, amount, *, actor: Actor, refund=None, key=None) -> Tra
         actor_label=actor.label[:150],
     )
     txn.payment = payment
-    transaction.on_commit(lambda: _enqueue(txn.pk))
+    transaction.on_commit(lambda: enqueue_transaction(txn.pk))
     return txn
 
 
-def _enqueue(transaction_id: int) -> None:
+def enqueue_transaction(transaction_id: int) -> None:
     from ..tasks import execute_payment_transaction
 
     try:

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 
-from demo.sandboxes.vipps import VippsServer
 from inventory.models import StockLevel, StockMovement, WarehouseAccess
 from oms_site.actors import Actor
 from oms_site.errors import PermissionDenied, ValidationFailed
@@ -334,13 +333,6 @@ def test_a_held_order_keeps_its_stock_and_gives_back_what_it_no_longer_needs(cha
 
 
 # --- the payment difference -----------------------------------------------------------------
-
-
-@pytest.fixture
-def vipps(settings):
-    with VippsServer() as server:
-        settings.OMS_VIPPS = server.settings()
-        yield server
 
 
 @pytest.fixture

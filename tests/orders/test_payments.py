@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from demo.sandboxes.vipps import VippsServer
 from oms_site.actors import Actor
 from oms_site.errors import Conflict
 from oms_site.models import OutboxEvent
@@ -37,13 +36,6 @@ ADDRESS = {"name": "Kari", "line1": "Karl Johans gate 1", "city": "Oslo", "count
 def stocked(warehouse, sku):
     stock(sku, warehouse, 50)
     return sku
-
-
-@pytest.fixture
-def vipps(settings):
-    with VippsServer() as server:
-        settings.OMS_VIPPS = server.settings()
-        yield server
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from demo.sandboxes.vipps import VippsServer
 from orders.models import Payment, TransactionStatus
 from orders.payments import customer_payments
 from orders.payments import services as payments
@@ -22,23 +21,27 @@ from .conftest import SYSTEM, lines_of
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def vipps(settings):
-    with VippsServer() as server:
-        settings.OMS_VIPPS = server.settings()
-        yield server
+def exchange(order, hooks, *, back, replacement):
+    """Return ``back`` (sku code -> units) of ``order`` for ``replacement`` (code, units),
+    with what waits for commit (the e-mail) run; the outbox holds only what it sent."""
+    rr = services.create_return(order=order, lines=lines_of(order, **back), actor=SYSTEM)
+    services.approve_return(rr, actor=SYSTEM)
+    mail.outbox.clear()
+    code, units = replacement
+    with hooks(execute=True):
+        return services.create_exchange(rr, actor=SYSTEM, lines=[{"sku": code, "quantity": units}])
 
 
 @pytest.fixture
 def dearer_exchange(delivered, django_capture_on_commit_callbacks):
     """A cap (10.00) sent back for three mugs (30.00): the replacement has 20.00 and its
     tax left to pay."""
-    order = delivered()
-    rr = services.create_return(order=order, lines=lines_of(order, CAP_RED=1), actor=SYSTEM)
-    services.approve_return(rr, actor=SYSTEM)
-    mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        rr = services.create_exchange(rr, actor=SYSTEM, lines=[{"sku": "MUG-WHT", "quantity": 3}])
+    rr = exchange(
+        delivered(),
+        django_capture_on_commit_callbacks,
+        back={"CAP_RED": 1},
+        replacement=("MUG-WHT", 3),
+    )
     assert rr.exchange_difference > 0
     return rr
 
@@ -63,12 +66,12 @@ def test_the_customer_is_emailed_the_link_to_pay_the_rest(dearer_exchange):
 
 
 def test_a_cheaper_exchange_asks_for_nothing(delivered, django_capture_on_commit_callbacks):
-    order = delivered()
-    rr = services.create_return(order=order, lines=lines_of(order, MUG_WHT=2), actor=SYSTEM)
-    services.approve_return(rr, actor=SYSTEM)
-    mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        rr = services.create_exchange(rr, actor=SYSTEM, lines=[{"sku": "CAP-RED", "quantity": 1}])
+    rr = exchange(
+        delivered(),
+        django_capture_on_commit_callbacks,
+        back={"MUG_WHT": 2},
+        replacement=("CAP-RED", 1),
+    )
     assert rr.exchange_difference < 0
     assert customer_payments.amount_due(rr.exchange_order) == 0
     assert not [m for m in mail.outbox if "left to pay" in m.subject]
