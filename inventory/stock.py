@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from oms_site import webhooks
 from oms_site.actors import Actor
+from oms_site.bulk_rows import update_rows
 from oms_site.errors import InsufficientStock, ValidationFailed
 from oms_site.validation import whole_number
 
@@ -301,7 +302,7 @@ def allocate_many(allocations, *, reference: str, actor: Actor) -> list[StockMov
                 actor_user_id=actor.user_id,
             )
         )
-    StockLevel.objects.bulk_update(list(changed.values()), ["allocated", "updated_at"])
+    update_rows(list(changed.values()), ["allocated", "updated_at"])
     movements = StockMovement.objects.bulk_create(movements)
     sellable_changed.send(
         sender=StockLevel, sku_ids=sorted({level.sku_id for level in changed.values()})

@@ -66,3 +66,47 @@ def insert_rows(model, rows: list[dict], *, ids: bool = False) -> list[int] | No
             values = [row[name] for name in given] + constant
             copy.write_row(([new_ids[n]] if ids else []) + values)
     return new_ids
+
+
+def update_rows(objs, fields: list[str]) -> None:
+    """Write ``fields`` of these saved model instances (one model) in one ``UPDATE``.
+
+    What ``bulk_update`` does for a handful of rows on a hot path, without its ``CASE WHEN``
+    expression per row and field, which costs more Python to build and compile than the
+    database spends on the statement: ``WITH v(id, ...) AS (VALUES ...) UPDATE ... FROM v``
+    (PostgreSQL, and SQLite from 3.33). Sends no signals.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    meta = model._meta
+    concrete = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    names = ["id_", *(f"v{n}" for n in range(len(concrete)))]
+    # PostgreSQL types a VALUES list from its literals; say the columns' types outright
+    # (SQLite takes the values as they are).
+    if connection.vendor == "postgresql":
+        casts = [
+            f"CAST(v.{name} AS {field.db_type(connection)})"
+            for name, field in zip(names[1:], concrete, strict=True)
+        ]
+    else:
+        casts = [f"v.{name}" for name in names[1:]]
+    row = "(" + ", ".join(["%s"] * len(names)) + ")"
+    sql = (
+        f"WITH v ({', '.join(names)}) AS (VALUES {', '.join([row] * len(objs))}) "
+        f"UPDATE {table} SET "
+        + ", ".join(
+            f"{quote(field.column)} = {cast}" for field, cast in zip(concrete, casts, strict=True)
+        )
+        + f" FROM v WHERE {table}.{quote(meta.pk.column)} = v.id_"
+    )
+    params = []
+    for obj in objs:
+        params.append(obj.pk)
+        params.extend(
+            field.get_db_prep_save(getattr(obj, field.attname), connection) for field in concrete
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)

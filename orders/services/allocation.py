@@ -18,6 +18,7 @@ from inventory import services as inventory_services
 from inventory.models import Warehouse
 from oms_site import webhooks
 from oms_site.actors import Actor
+from oms_site.bulk_rows import update_rows
 from oms_site.errors import TransitionNotAllowed, ValidationFailed
 
 from ..access import check_order_access
@@ -164,7 +165,7 @@ def _apply(order, lines, levels, decision, *, actor):
     Allocation.objects.bulk_create(allocations)
     changed = {a.line.pk: a.line for a in allocations}
     if changed:
-        OrderLine.objects.bulk_update(list(changed.values()), ["quantity_allocated"])
+        update_rows(list(changed.values()), ["quantity_allocated"])
     return allocations
 
 

@@ -438,13 +438,6 @@ def place_order(
         raise ValidationFailed("This sales channel is inactive.", fields={"channel": ["Inactive."]})
     if external_id is not None:
         external_id = str(external_id).strip() or None
-        existing = Order.objects.filter(channel=channel, external_id=external_id).first()
-        if existing is not None:
-            raise Conflict(
-                f"Order {external_id} of {channel.code} already exists as {existing.number}.",
-                fields={"external_id": [f"Already imported as {existing.number}."]},
-                code="duplicate_external_id",
-            )
     order, priced = build_order(
         channel=channel,
         lines=lines,
@@ -466,16 +459,22 @@ def place_order(
         prices_include_tax=prices_include_tax,
     )
     grand_total = order.grand_total
+    # The unique (channel, external_id) constraint is the duplicate check: no read before
+    # the insert on the happy path, and a concurrent import of the same id is caught too.
     try:
         with transaction.atomic():
             order.save()
     except IntegrityError:
-        # Lost a race with a concurrent import of the same external id.
-        existing = Order.objects.filter(channel=channel, external_id=external_id).first()
+        existing = (
+            Order.objects.filter(channel=channel, external_id=external_id).first()
+            if external_id is not None
+            else None
+        )
+        if existing is None:
+            raise  # another constraint: not a duplicate
         raise Conflict(
-            f"Order {external_id} of {channel.code} already exists"
-            + (f" as {existing.number}." if existing else "."),
-            fields={"external_id": ["Already imported."]},
+            f"Order {external_id} of {channel.code} already exists as {existing.number}.",
+            fields={"external_id": [f"Already imported as {existing.number}."]},
             code="duplicate_external_id",
         )
     order_lines = order_lines_from(priced)

@@ -21,8 +21,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from inventory.models import TaxClass
 from oms_site.batch_cache import cached
 from oms_site.money import minor_units, quantize
+from oms_site.process_cache import ProcessCache
 
 from ..models import TaxRate
 
@@ -39,6 +41,38 @@ class TaxRule:
 NO_TAX = TaxRule(NO_TAX_NAME, Decimal(0))
 
 
+@dataclass(frozen=True)
+class _StoredRate:
+    tax_class_id: int
+    is_default_class: bool
+    valid_from: object  # date
+    rate: Decimal
+    name: str
+
+
+@dataclass(frozen=True)
+class _TaxRates:
+    by_country: dict  # country -> tuple of _StoredRate, by class, newest first
+    default_class_id: int | None
+
+
+def _load_tax_rates() -> _TaxRates:
+    by_country = defaultdict(list)
+    rows = TaxRate.objects.select_related("tax_class").order_by("tax_class_id", "-valid_from")
+    for row in rows:
+        by_country[row.country].append(
+            _StoredRate(
+                row.tax_class_id, row.tax_class.is_default, row.valid_from, row.rate, row.name
+            )
+        )
+    default_class_id = TaxClass.objects.filter(is_default=True).values_list("pk", flat=True).first()
+    return _TaxRates({c: tuple(rows) for c, rows in by_country.items()}, default_class_id)
+
+
+# Every order reads the rates of its country; a merchant changes them a few times a year.
+_tax_rates = ProcessCache("orders.tax_rates", _load_tax_rates, models=[TaxRate, TaxClass])
+
+
 class TaxTable:
     """The rates that apply in one country on one day, by tax class."""
 
@@ -48,27 +82,21 @@ class TaxTable:
 
     @classmethod
     def for_country(cls, country: str, on_date) -> "TaxTable":
-        return cached(("tax_table", country, on_date), lambda: cls._load(country, on_date))
+        return cached(("tax_table", country, on_date), lambda: cls._build(country, on_date))
 
     @classmethod
-    def _load(cls, country: str, on_date) -> "TaxTable":
+    def _build(cls, country: str, on_date) -> "TaxTable":
+        rates = _tax_rates.get()
         rules, default_class_id = {}, None
-        rows = (
-            TaxRate.objects.filter(country=country, valid_from__lte=on_date)
-            .select_related("tax_class")
-            .order_by("tax_class_id", "-valid_from")
-        )
-        for rate in rows:
-            if rate.tax_class.is_default:
+        # Rows come by class, newest first: the first valid on the day is the class's rule.
+        for rate in rates.by_country.get(country, ()):
+            if rate.valid_from > on_date:
+                continue
+            if rate.is_default_class:
                 default_class_id = rate.tax_class_id
-            rules.setdefault(rate.tax_class_id, TaxRule(rate.name, rate.rate))
-        if default_class_id is None:
-            from inventory.models import TaxClass
-
-            default_class_id = (
-                TaxClass.objects.filter(is_default=True).values_list("pk", flat=True).first()
-            )
-        return cls(rules, default_class_id)
+            if rate.tax_class_id not in rules:
+                rules[rate.tax_class_id] = TaxRule(rate.name, rate.rate)
+        return cls(rules, default_class_id or rates.default_class_id)
 
     def rule_for(self, tax_class_id) -> TaxRule:
         """The rule of a class; products without a class (None) use the default class."""
