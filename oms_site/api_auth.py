@@ -14,11 +14,31 @@ from rest_framework import authentication, exceptions, permissions
 from rest_framework_api_key.permissions import KeyParser
 
 from .models import ApiKey
+from .process_cache import ProcessCache
 from .roles import user_can
 
 # Writing last_used_at on every request would turn every read into a write; a minute's
 # precision is all an operator needs to see whether a key is still in use.
 LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+# Every API request looks its key up, and keys rarely change: the usable ones (not revoked)
+# are kept per process by prefix. Creating or revoking a key is a save, which every
+# process notices within a second (``oms_site.process_cache``).
+_usable_keys = ProcessCache(
+    "oms_site.api_keys",
+    lambda: {key.prefix: key for key in ApiKey.objects.get_usable_keys()},
+    models=[ApiKey],
+)
+
+
+def usable_key(raw_key: str) -> ApiKey:
+    """The usable key that ``raw_key`` (``<prefix>.<secret>``) is, else DoesNotExist."""
+    prefix, _, _ = raw_key.partition(".")
+    api_key = _usable_keys.get().get(prefix)
+    if api_key is None or not api_key.is_valid(raw_key):
+        raise ApiKey.DoesNotExist
+    return api_key
 
 
 class ApiKeyUser:
@@ -49,7 +69,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not raw_key:
             return None
         try:
-            api_key = ApiKey.objects.get_from_key(raw_key)
+            api_key = usable_key(raw_key)
         except ApiKey.DoesNotExist:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.")
         if api_key.has_expired:
@@ -57,6 +77,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         now = timezone.now()
         if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_PRECISION:
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+            api_key.last_used_at = now  # the process's copy too, or it would write again
         request._request.api_key = api_key
         return ApiKeyUser(api_key), api_key
 

@@ -331,6 +331,34 @@ def test_revoked_or_wrong_key_is_refused(make_api_key, stocked):
     assert stranger.get(URL).status_code in (401, 403)
 
 
+def test_a_key_in_use_stops_working_when_revoked(make_api_key, stocked):
+    # The key is looked up once and kept by the process; revoking it must still count
+    # from the next request on.
+    client, api_key, _ = make_api_key()
+    assert client.get(URL).status_code == 200
+    api_key.revoked = True
+    api_key.save()
+    assert client.get(URL).status_code == 401
+
+
+def test_a_revocation_by_another_process_is_seen_at_the_next_check(
+    make_api_key, stocked, monkeypatch
+):
+    from oms_site import process_cache
+    from oms_site.models import ApiKey, CacheVersion
+
+    client, api_key, _ = make_api_key()
+    monkeypatch.setattr(process_cache, "CHECK_SECONDS", 3600)
+    assert client.get(URL).status_code == 200
+    # Another process revokes it: its row and the cache's token change, this process's
+    # copy does not.
+    ApiKey.objects.filter(pk=api_key.pk).update(revoked=True)
+    CacheVersion.objects.update_or_create(name="oms_site.api_keys", defaults={"version": 7})
+    assert client.get(URL).status_code == 200  # until the next check the copy is used
+    monkeypatch.setattr(process_cache, "CHECK_SECONDS", 0)
+    assert client.get(URL).status_code == 401
+
+
 def test_key_use_is_recorded(make_api_key, stocked):
     client, api_key, _ = make_api_key()
     client.get(URL)
