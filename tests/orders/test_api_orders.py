@@ -232,6 +232,22 @@ def test_list_filters_and_cursor_pagination(api, stocked):
     )
 
 
+def test_list_free_text_search_is_the_dashboards(api, stocked):
+    post(api, order_payload(external_id="s-1"))
+    other = order_payload(external_id="s-2")
+    other["shipping_address"] |= {"name": "Ingrid Bergman", "postal_code": "0150"}
+    number = post(api, other).json()["number"]
+
+    def found(text):
+        return [o["number"] for o in api.get(URL, {"q": text}).json()["results"]]
+
+    assert found("bergman") == [number]  # the recipient's name, any case
+    assert found("0150") == [number]  # a postal code
+    assert found(number) == [number]
+    assert found(stocked.code[:4]) != []  # a SKU code's beginning
+    assert found("nobody-at-all") == []
+
+
 def test_list_runs_a_fixed_number_of_queries(api, stocked, django_assert_max_num_queries):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

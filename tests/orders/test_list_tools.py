@@ -23,7 +23,7 @@ SYSTEM = Actor.system("test")
 def place(channel, quantity=1, city="Oslo", postal_code="0150", **kwargs):
     address = {
         "name": kwargs.pop("ship_name", "Kari Nordmann"),
-        "line1": "Storgata 1",
+        "line1": kwargs.pop("street", "Storgata 1"),
         "city": city,
         "postal_code": postal_code,
         "country": "NO",
@@ -135,6 +135,40 @@ def test_search_by_the_name_on_the_address(manager, channel, stocked):
     place(channel)
     match = place(channel, ship_name="Ingrid Bergman")
     assert listed(manager.get(reverse("orders:list"), {"q": "Bergman"})) == [match.pk]
+
+
+@pytest.mark.parametrize("text", ["bergman", "Ingrid Berg", "Grünerløkka", "GRÜNERLØKKA 5"])
+def test_search_by_recipient_or_street_ignores_case(manager, channel, stocked, text):
+    from django.db import connection
+
+    if text.isupper() and connection.vendor == "sqlite":
+        pytest.skip("SQLite's LIKE folds the case of ASCII letters only")
+    place(channel, ship_name="Someone Else")
+    match = place(channel, ship_name="Ingrid Bergman", street="Grünerløkka 5")
+    assert listed(manager.get(reverse("orders:list"), {"q": text})) == [match.pk]
+
+
+def test_search_text_with_like_wildcards_is_taken_literally(manager, channel, stocked):
+    place(channel, ship_name="Kari Nordmann")
+    match = place(channel, ship_name="100% Cotton AS")
+    assert listed(manager.get(reverse("orders:list"), {"q": "100%"})) == [match.pk]
+    assert listed(manager.get(reverse("orders:list"), {"q": "Kar_"})) == []
+
+
+def test_a_name_search_uses_the_trigram_index_on_postgresql(channel, stocked):
+    """At millions of orders a name that is no customer's must not read the table."""
+    from django.db import connection
+
+    from orders.selectors import search_condition
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the trigram index is PostgreSQL's")
+    sql, params = Order.objects.filter(search_condition("Bergman")).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a test table is tiny
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "order_names_trgm" in plan
 
 
 def test_filtered_counts_are_capped(manager, channel, stocked, monkeypatch):
