@@ -14,11 +14,14 @@ def allocate_backorders(sku_ids=None) -> int:
 
 @shared_task(name="orders.tasks.compact_status_counts")
 def compact_status_counts() -> int:
-    """Fold the order counters' delta rows (``services.status_counts``). Idempotent and
-    safe beside itself: each delta row is folded exactly once."""
+    """Fold the order counters' delta rows (``services.status_counts``), and give the
+    delta table's pages back after a burst. Idempotent and safe beside itself: each delta
+    row is folded exactly once."""
     from .services import status_counts
 
-    return status_counts.compact()
+    folded = status_counts.compact()
+    status_counts.shrink_if_bloated()
+    return folded
 
 
 @shared_task(name="orders.tasks.reconcile_sales_rollup")

@@ -179,3 +179,28 @@ def test_counters_stay_exact_under_concurrent_writes_and_compaction():
     assert_exact()
     status_counts.compact()
     assert_exact()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_beat_gives_the_delta_tables_pages_back_after_a_burst(monkeypatch):
+    """A burst of deltas (a backfill) leaves the folded table's pages behind unless it is
+    vacuumed with its index cleaned; the counts would then read them all on every request."""
+    from django.db import connection
+
+    from orders.tasks import compact_status_counts
+
+    monkeypatch.setattr(status_counts, "SHRINK_ABOVE_BYTES", 1024 * 1024)
+    with connection.cursor() as cursor:
+        # 100,000 zero deltas: the counts stay what they are, the table grows to ~4 MB.
+        cursor.execute(
+            "INSERT INTO orders_orderstatusdelta (status, delta) "
+            "SELECT 'pending', 0 FROM generate_series(1, 100000)"
+        )
+        cursor.execute("SELECT pg_relation_size('orders_orderstatusdelta')")
+        assert cursor.fetchone()[0] > 1024 * 1024
+    assert compact_status_counts() == 100_000
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_size('orders_orderstatusdelta')")
+        assert cursor.fetchone()[0] < 1024 * 1024
+    assert not status_counts.shrink_if_bloated()  # nothing left to give back
