@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 
-def _defaults(model, given: set[str]) -> dict:
+def default_values(model, given: set[str]) -> dict:
     """The value of every concrete field the caller doesn't give, computed once."""
     now = timezone.now()
     values = {}
@@ -45,7 +45,7 @@ def insert_rows(model, rows: list[dict], *, ids: bool = False) -> list[int] | No
         made = model.objects.bulk_create([model(**row) for row in rows], batch_size=2000)
         return [obj.pk for obj in made] if ids else None
     given = list(rows[0])
-    defaults = _defaults(model, set(given))
+    defaults = default_values(model, set(given))
     fields = {f.attname: f for f in model._meta.concrete_fields}
     # Values a driver can't send as they are (JSON) go through the field once per row;
     # the defaults once in all.

@@ -26,6 +26,7 @@ from django.core.validators import URLValidator
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .bulk_rows import default_values
 from .errors import ValidationFailed
 from .models import (
     OutboxEvent,
@@ -210,6 +211,19 @@ def event_body(event: OutboxEvent) -> dict:
 def publish(event_type: str, payload: dict, *, subject: str | None = None) -> OutboxEvent:
     """Record an event in the current transaction; deliveries go out after commit."""
     subject = (subject or subject_of(event_type, payload))[:200]
+    subscription_ids = [sub.pk for sub in _active_subscriptions.get() if sub.wants(event_type)]
+    if connection.vendor == "postgresql":
+        event, delivery_ids = _publish_in_one_statement(
+            event_type, payload, subject, subscription_ids
+        )
+    else:
+        event, delivery_ids = _publish_step_by_step(event_type, payload, subject, subscription_ids)
+    if delivery_ids:
+        transaction.on_commit(lambda: _enqueue(delivery_ids))
+    return event
+
+
+def _publish_step_by_step(event_type, payload, subject, subscription_ids):
     event = OutboxEvent.objects.create(
         event_type=event_type,
         payload=payload,
@@ -217,16 +231,75 @@ def publish(event_type: str, payload: dict, *, subject: str | None = None) -> Ou
         sequence=next_sequence(subject),
     )
     now = timezone.now()
-    deliveries = [
-        WebhookDelivery(subscription_id=sub.pk, event=event, next_attempt_at=now)
-        for sub in _active_subscriptions.get()
-        if sub.wants(event_type)
-    ]
-    if deliveries:
-        WebhookDelivery.objects.bulk_create(deliveries)  # sets pks (RETURNING)
-        ids = [d.pk for d in deliveries]
-        transaction.on_commit(lambda: _enqueue(ids))
-    return event
+    deliveries = WebhookDelivery.objects.bulk_create(
+        [
+            WebhookDelivery(subscription_id=pk, event=event, next_attempt_at=now)
+            for pk in subscription_ids
+        ]
+    )
+    return event, [d.pk for d in deliveries]
+
+
+# Every order placement publishes: the sequence upsert, the event and its deliveries go
+# to PostgreSQL as one statement (one round trip instead of three; see next_sequence for
+# why the upsert keeps sequences in commit order).
+_PUBLISH_SQL = """
+WITH seq AS (
+    INSERT INTO {sequences} (subject, last_value) VALUES (%(subject)s, 1)
+    ON CONFLICT (subject) DO UPDATE SET last_value = {sequences}.last_value + 1
+    RETURNING last_value
+), event AS (
+    INSERT INTO {events} (event_type, payload, subject, sequence, created_at)
+    SELECT %(event_type)s, %(payload)s, %(subject)s, seq.last_value, %(now)s FROM seq
+    RETURNING id, sequence
+), deliveries AS (
+    INSERT INTO {deliveries} (subscription_id, event_id, next_attempt_at, {default_columns})
+    SELECT sub.id, event.id, %(now)s, {default_values}
+    FROM event CROSS JOIN unnest(%(subscriptions)s::bigint[]) AS sub(id)
+    RETURNING id
+)
+SELECT event.id, event.sequence, ARRAY(SELECT id FROM deliveries ORDER BY id) FROM event
+"""
+
+
+def _publish_in_one_statement(event_type, payload, subject, subscription_ids):
+    now = timezone.now()
+    # The deliveries' other columns take their model defaults (status pending, no attempt).
+    fields = {field.attname: field for field in WebhookDelivery._meta.concrete_fields}
+    defaults = {
+        fields[name].column: fields[name].get_db_prep_save(value, connection)
+        for name, value in default_values(
+            WebhookDelivery, {"subscription_id", "event_id", "next_attempt_at"}
+        ).items()
+    }
+    quote = connection.ops.quote_name
+    sql = _PUBLISH_SQL.format(
+        sequences=quote(OutboxSequence._meta.db_table),
+        events=quote(OutboxEvent._meta.db_table),
+        deliveries=quote(WebhookDelivery._meta.db_table),
+        default_columns=", ".join(quote(column) for column in defaults),
+        default_values=", ".join(f"%(d_{column})s" for column in defaults),
+    )
+    params = {
+        "subject": subject,
+        "event_type": event_type,
+        "payload": OutboxEvent._meta.get_field("payload").get_db_prep_save(payload, connection),
+        "now": now,
+        "subscriptions": subscription_ids,
+    } | {f"d_{column}": value for column, value in defaults.items()}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        event_id, sequence, delivery_ids = cursor.fetchone()
+    event = OutboxEvent(
+        id=event_id,
+        event_type=event_type,
+        payload=payload,
+        subject=subject,
+        sequence=sequence,
+        created_at=now,
+    )
+    event._state.adding = False
+    return event, list(delivery_ids)
 
 
 def publish_many(event_type: str, payloads: list[dict]) -> int:

@@ -134,6 +134,36 @@ def test_only_subscribed_event_types_are_delivered():
     assert WebhookDelivery.objects.count() == 1
 
 
+def test_publish_writes_the_event_its_sequence_and_a_pending_delivery_per_subscriber(
+    django_capture_on_commit_callbacks,
+):
+    # PostgreSQL writes all of it in one statement, SQLite step by step: the same rows.
+    every = subscribe("http://127.0.0.1:9/a")
+    only_cancelled = subscribe("http://127.0.0.1:9/b", event_types=["order.cancelled"])
+    also_created = subscribe("http://127.0.0.1:9/c", event_types=["order.created"])
+    with django_capture_on_commit_callbacks() as callbacks:
+        first = webhooks.publish("order.created", {"number": "SO-7", "total": "1.50"})
+    second = webhooks.publish("order.cancelled", {"number": "SO-7"})
+
+    stored = OutboxEvent.objects.get(pk=first.pk)
+    assert (stored.event_type, stored.subject, stored.sequence) == (
+        "order.created",
+        "order:SO-7",
+        1,
+    )
+    assert stored.payload == first.payload == {"number": "SO-7", "total": "1.50"}
+    assert stored.created_at == first.created_at
+    assert (second.subject, second.sequence) == ("order:SO-7", 2)
+    deliveries = WebhookDelivery.objects.filter(event=stored).order_by("subscription_id")
+    assert [d.subscription_id for d in deliveries] == [every.pk, also_created.pk]
+    for delivery in deliveries:
+        assert delivery.status == WebhookDelivery.Status.PENDING
+        assert delivery.attempt_count == 0 and delivery.last_status_code is None
+        assert delivery.next_attempt_at is not None and delivery.created_at is not None
+    assert len(callbacks) == 1  # the two deliveries are enqueued after commit
+    assert WebhookDelivery.objects.filter(subscription=only_cancelled).count() == 1
+
+
 def test_order_changes_publish_events(api, channel, warehouse, sku):
     from ..factories import stock
     from ..helpers import order_payload
