@@ -26,7 +26,7 @@ from django.core.validators import URLValidator
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .bulk_rows import default_values
+from .bulk_rows import default_values, insert_rows
 from .errors import ValidationFailed
 from .models import (
     OutboxEvent,
@@ -303,35 +303,39 @@ def _publish_in_one_statement(event_type, payload, subject, subscription_ids):
 
 
 def publish_many(event_type: str, payloads: list[dict]) -> int:
-    """``publish`` for many events of one type: one INSERT of events, one of deliveries."""
+    """``publish`` for many events of one type: one write of events, one of deliveries."""
     if not payloads:
         return 0
     subjects = [subject_of(event_type, payload)[:200] for payload in payloads]
     sequences = next_sequences(subjects)
-    events = OutboxEvent.objects.bulk_create(
+    # Written with COPY (a marketplace page or a bulk job publishes hundreds at once).
+    event_ids = insert_rows(
+        OutboxEvent,
         [
-            OutboxEvent(
-                event_type=event_type,
-                payload=payload,
-                subject=subject,
-                sequence=sequences[subject],
-            )
+            {
+                "event_type": event_type,
+                "payload": payload,
+                "subject": subject,
+                "sequence": sequences[subject],
+            }
             for payload, subject in zip(payloads, subjects, strict=True)
         ],
-        batch_size=2000,
+        ids=True,
     )
     now = timezone.now()
     subscriptions = [sub for sub in _active_subscriptions.get() if sub.wants(event_type)]
-    deliveries = [
-        WebhookDelivery(subscription_id=sub.pk, event=event, next_attempt_at=now)
-        for event in events
-        for sub in subscriptions
-    ]
-    if deliveries:
-        WebhookDelivery.objects.bulk_create(deliveries, batch_size=2000)
-        ids = [d.pk for d in deliveries]
-        transaction.on_commit(lambda: _enqueue_batches(ids))
-    return len(events)
+    if subscriptions:
+        delivery_ids = insert_rows(
+            WebhookDelivery,
+            [
+                {"subscription_id": sub.pk, "event_id": event_id, "next_attempt_at": now}
+                for event_id in event_ids
+                for sub in subscriptions
+            ],
+            ids=True,
+        )
+        transaction.on_commit(lambda: _enqueue_batches(delivery_ids))
+    return len(event_ids)
 
 
 def _enqueue_batches(delivery_ids, size=BATCH_SIZE):

@@ -29,6 +29,7 @@ from inventory.models import SKU, RoutingSettings
 from oms_site import webhooks
 from oms_site.actors import Actor
 from oms_site.batch_cache import batch_cache, remember
+from oms_site.bulk_rows import insert_rows, update_rows
 from oms_site.errors import Conflict, DomainError
 from oms_site.money import validate_currency
 
@@ -106,6 +107,22 @@ def _event(order, kind, actor, *, message="", from_status="", to_status="", deta
         message=message[:500],
         details=details or {},
     )
+
+
+_EVENT_FIELDS = (
+    "kind",
+    "from_status",
+    "to_status",
+    "message",
+    "details",
+    "actor_kind",
+    "actor_label",
+    "actor_user_id",
+)
+
+
+def _event_row(event) -> dict:
+    return {"order_id": event.order.pk} | {name: getattr(event, name) for name in _EVENT_FIELDS}
 
 
 def _place_batch(specs, *, actor, paid_by):
@@ -345,7 +362,7 @@ def _place_batch(specs, *, actor, paid_by):
             )
         )
     if routed:
-        Order.objects.bulk_update(routed, ["routing_decision"])
+        update_rows(routed, ["routing_decision"])
     if paid_by:
         from ..payments.services import record_collected_by_marketplace
 
@@ -362,9 +379,8 @@ def _place_batch(specs, *, actor, paid_by):
                     details={"amount": str(order.grand_total), "currency": order.currency},
                 )
             )
-    for event in events:
-        event.order_id = event.order.pk
-    OrderEvent.objects.bulk_create(events)
+    # The trail is the batch's largest write (five or six rows an order): COPY, not INSERT.
+    insert_rows(OrderEvent, [_event_row(event) for event in events])
     # After the stock locks, like place_order: the home page counts the batch at once.
     reporting.record_placed_many(orders)
     webhooks.publish_many("order.created", [order_payload(order) for order in orders])

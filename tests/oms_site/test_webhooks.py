@@ -164,6 +164,32 @@ def test_publish_writes_the_event_its_sequence_and_a_pending_delivery_per_subscr
     assert WebhookDelivery.objects.filter(subscription=only_cancelled).count() == 1
 
 
+def test_publish_many_writes_each_event_and_its_deliveries(django_capture_on_commit_callbacks):
+    first = subscribe("http://127.0.0.1:9/a")
+    second = subscribe("http://127.0.0.1:9/b", event_types=["order.created"])
+    subscribe("http://127.0.0.1:9/c", event_types=["order.cancelled"])
+    webhooks.publish("order.created", {"number": "SO-1"})  # SO-1's first event
+    with django_capture_on_commit_callbacks() as callbacks:
+        count = webhooks.publish_many(
+            "order.created", [{"number": "SO-1"}, {"number": "SO-2", "lines": [1, 2]}]
+        )
+
+    assert count == 2
+    events = OutboxEvent.objects.filter(event_type="order.created").order_by("pk")
+    assert [(e.subject, e.sequence) for e in events] == [
+        ("order:SO-1", 1),
+        ("order:SO-1", 2),
+        ("order:SO-2", 1),
+    ]
+    assert events[2].payload == {"number": "SO-2", "lines": [1, 2]}
+    new = WebhookDelivery.objects.filter(event__in=events[1:])
+    assert sorted((d.event_id, d.subscription_id) for d in new) == sorted(
+        (e.pk, s.pk) for e in events[1:] for s in (first, second)
+    )
+    assert {(d.status, d.attempt_count) for d in new} == {(WebhookDelivery.Status.PENDING, 0)}
+    assert len(callbacks) == 1
+
+
 def test_order_changes_publish_events(api, channel, warehouse, sku):
     from ..factories import stock
     from ..helpers import order_payload
