@@ -75,6 +75,25 @@ def setup(url: str) -> None:
     import django
 
     django.setup()
+    _vacuum_when_autovacuum_is_off()
+
+
+def _vacuum_when_autovacuum_is_off() -> None:
+    """The bench database lives on between runs, and every run adds orders, updates and
+    dead rows. A server with autovacuum off (some test machines) never cleans them, and
+    each run measures slower than the last; vacuum first, as autovacuum would have."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        if cursor.fetchone()[0] == "on":
+            return
+        started = time.monotonic()
+        cursor.execute("VACUUM (ANALYZE)")
+    print(
+        "autovacuum is off on this server: vacuumed the bench database first, as it would "
+        f"have ({time.monotonic() - started:.1f} s)"
+    )
 
 
 def postgres_dsn() -> str:
