@@ -8,6 +8,8 @@ when the caller needs them. Elsewhere (SQLite) it falls back to ``bulk_create``.
 ``bulk_create``, it sends no signals and calls no ``save()``.
 """
 
+import sqlite3
+
 from django.db import connection
 from django.utils import timezone
 
@@ -79,6 +81,9 @@ def update_rows(objs, fields: list[str]) -> None:
     if not objs:
         return
     model = type(objs[0])
+    if connection.vendor == "sqlite" and sqlite3.sqlite_version_info < (3, 33):
+        model.objects.bulk_update(objs, fields)  # no UPDATE ... FROM before SQLite 3.33
+        return
     meta = model._meta
     concrete = [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name

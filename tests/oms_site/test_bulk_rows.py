@@ -1,0 +1,47 @@
+"""The bulk writers of hot paths write exactly what the ORM would (SQLite and PostgreSQL)."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from inventory.models import StockLevel
+from oms_site.bulk_rows import update_rows
+from orders.models import TaxRate
+
+from ..factories import SKUFactory, TaxClassFactory, WarehouseFactory, stock
+
+pytestmark = pytest.mark.django_db
+
+
+def test_update_rows_writes_each_rows_own_values_and_nothing_else():
+    warehouse = WarehouseFactory(code="ber")
+    levels = [stock(SKUFactory(code=f"UPD-{n}"), warehouse, 10) for n in range(3)]
+    untouched = stock(SKUFactory(code="UPD-X"), warehouse, 10)
+    when = timezone.now() - timedelta(days=1)
+    for n, level in enumerate(levels[:2]):
+        level.safety_stock, level.updated_at = n + 1, when
+    update_rows(levels[:2], ["safety_stock", "updated_at"])
+
+    stored = {lv.pk: lv for lv in StockLevel.objects.all()}
+    assert [stored[lv.pk].safety_stock for lv in levels] == [1, 2, 0]
+    assert stored[levels[0].pk].updated_at == when
+    assert stored[levels[0].pk].on_hand == 10  # a field not named stays
+    assert stored[untouched.pk].safety_stock == 0
+
+
+def test_update_rows_takes_decimals_and_text():
+    tax_class = TaxClassFactory()
+    rate = TaxRate.objects.create(
+        country="NO", tax_class=tax_class, rate=Decimal("25"), name="MVA", valid_from="2020-01-01"
+    )
+    rate.rate, rate.name = Decimal("12.5"), "MVA lav"
+    update_rows([rate], ["rate", "name"])
+    rate.refresh_from_db()
+    assert (rate.rate, rate.name) == (Decimal("12.500"), "MVA lav")
+
+
+def test_update_rows_of_nothing_writes_nothing(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        update_rows([], ["safety_stock"])
