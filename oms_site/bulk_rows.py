@@ -70,6 +70,20 @@ def insert_rows(model, rows: list[dict], *, ids: bool = False) -> list[int] | No
     return new_ids
 
 
+def insert_objects(objs, fields: list[str], *, ids: bool = False) -> None:
+    """``insert_rows`` for unsaved instances of one model: ``fields`` (attnames, e.g.
+    ``order_id``) are read from each, the others take their defaults; with ``ids`` each
+    instance gets its new primary key, as ``bulk_create`` would give it."""
+    if not objs:
+        return
+    rows = [{name: getattr(obj, name) for name in fields} for obj in objs]
+    new_ids = insert_rows(type(objs[0]), rows, ids=ids)
+    if ids:
+        for obj, pk in zip(objs, new_ids, strict=True):
+            obj.pk = pk
+            obj._state.adding = False
+
+
 def update_rows(objs, fields: list[str]) -> None:
     """Write ``fields`` of these saved model instances (one model) in one ``UPDATE``.
 
