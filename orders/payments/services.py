@@ -326,8 +326,8 @@ _COLLECTED_TRANSACTION_FIELDS = [
 def record_collected_by_marketplace(orders, *, actor: Actor) -> None:
     """Orders a marketplace collected the money for, placed in one batch: each gets the
     payment ``add_payment`` gives one such order (authorized and captured in full, two
-    succeeded transactions), written with one COPY per table (PostgreSQL). The orders are new, so
-    nothing else can hold their payments."""
+    succeeded transactions), written with one COPY per table (PostgreSQL). The orders are
+    new, so nothing else can hold their payments."""
     now = timezone.now()
     payments = [
         Payment(
