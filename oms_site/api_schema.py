@@ -136,6 +136,10 @@ class AutoSchema(SpectacularAutoSchema):
             schema["additionalProperties"] = False
         return schema
 
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        _blank_as_one_branch(schema)
+
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if direction != "request" or not isinstance(schema, dict):
@@ -159,6 +163,36 @@ class AutoSchema(SpectacularAutoSchema):
         elif isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
             schema["pattern"] = decimal_pattern(field)
         return schema
+
+
+_BLANK = {"type": "string", "maxLength": 0}
+
+
+def _blank_as_one_branch(schema: dict) -> None:
+    """Keep the empty string valid under exactly one branch.
+
+    drf-spectacular states a blank-allowed text with a pattern or format as
+    ``oneOf: [text, {maxLength: 0}]``. When the text's own branch accepts "" too (the
+    no-NUL pattern does), "" matches both branches and so fails ``oneOf``: a client or a
+    validator would refuse what the server accepts. Such a field is stated as its text
+    branch alone; any other pair becomes ``anyOf``, which means the same whether or not
+    the branches overlap.
+    """
+    branches = schema.get("oneOf")
+    if not isinstance(branches, list) or len(branches) != 2 or branches[1] != _BLANK:
+        return
+    text = branches[0]
+    accepts_blank = (
+        text.get("type") == "string"
+        and "format" not in text
+        and not text.get("minLength")
+        and re.search(text.get("pattern", ""), "") is not None
+    )
+    if accepts_blank:
+        del schema["oneOf"]
+        schema.update(text)
+    else:
+        schema["anyOf"] = schema.pop("oneOf")
 
 
 # --- Postprocessing: links between operations ----------------------------------------------
