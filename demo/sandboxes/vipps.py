@@ -80,6 +80,8 @@ class VippsSandbox:
         self.token_seconds = token_seconds
         self.url = ""  # where the sandbox answers, for its landing page links
         self.sent_callbacks: list[dict] = []
+        # Seconds every create-payment request takes, as a slow provider's would.
+        self.create_latency = 0.0
 
     # --- set-up helpers for tests and the demo ---
 
@@ -183,6 +185,8 @@ class VippsSandbox:
     def create(self, body, key) -> tuple[int, dict]:
         if not key or len(key) > 50:
             return 400, problem(400, "Bad Request", "The Idempotency-Key header is required.")
+        if self.create_latency:
+            time.sleep(self.create_latency)
         with self.lock:
             if key in self.answers:
                 return self.answers[key]

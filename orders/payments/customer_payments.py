@@ -15,7 +15,7 @@ import secrets
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +32,9 @@ ZERO = Decimal(0)
 # How long a created provider payment waits for the customer's approval before another
 # may be started (the provider's own window; an older one has expired there).
 APPROVAL_WINDOW = timedelta(minutes=10)
+# The first key of the PostgreSQL advisory lock that lets one customer payment start per
+# order at a time (the second is the order's id).
+START_LOCK_NAMESPACE = 0x0C0FFEE
 # Orders whose money is not asked for online.
 NOT_PAYABLE_ONLINE = (PaymentMethod.CASH_ON_DELIVERY, PaymentMethod.MARKETPLACE)
 
@@ -80,46 +83,49 @@ def start_customer_payment(order, *, return_url: str, actor: Actor) -> str:
     """Create the provider's payment for what is due and record it; returns the URL of
     the provider's page where the customer approves it.
 
-    Called outside any transaction: the provider is asked first, then the payment is
-    recorded. A payment created at the provider but not recorded (a crash in between, an
-    answer that never came) is never approved by anyone and expires there."""
-    engine = customer_gateway(order)
-    if engine is None:
-        raise Conflict(
-            _("This order can't be paid online."),
-            fields={"gateway": [_("No online payment for this order.")]},
-            code="payment_not_available",
-        )
-    due = amount_due(order)
-    if due <= 0:
-        raise Conflict(
-            _("Nothing is left to pay on this order."),
-            fields={"amount": [_("Nothing is due.")]},
-            code="nothing_due",
-        )
-    if waiting_payment(order) is not None:
-        raise Conflict(
-            _("A payment is already waiting for your approval in the app."),
-            fields={"payment": [_("Waiting for approval.")]},
-            code="payment_waiting",
-        )
-    reference = f"{order.number}-{secrets.token_hex(6)}"
-    result = engine.request_payment(
-        reference=reference,
-        amount=due,
-        currency=order.currency,
-        description=_("Order %(number)s") % {"number": order.number},
-        return_url=return_url,
-        idempotency_key=reference,
-    )
-    if result.outcome != SUCCEEDED:
-        raise Conflict(
-            _("%(provider)s could not start the payment; please try again in a moment.")
-            % {"provider": engine.name},
-            fields={"gateway": [result.error_message or result.error_code]},
-            code="provider_unavailable",
-        )
+    One start per order at a time: two clicks (a double click, two tabs) would otherwise
+    both find nothing waiting and create two payments at the provider, both of which the
+    customer could approve. The second waits for the first, then finds its payment waiting.
+    A payment created at the provider but not recorded (a crash in between, an answer that
+    never came) is never approved by anyone and expires there."""
     with transaction.atomic():
+        _one_start_at_a_time(order)
+        engine = customer_gateway(order)
+        if engine is None:
+            raise Conflict(
+                _("This order can't be paid online."),
+                fields={"gateway": [_("No online payment for this order.")]},
+                code="payment_not_available",
+            )
+        due = amount_due(order)
+        if due <= 0:
+            raise Conflict(
+                _("Nothing is left to pay on this order."),
+                fields={"amount": [_("Nothing is due.")]},
+                code="nothing_due",
+            )
+        if waiting_payment(order) is not None:
+            raise Conflict(
+                _("A payment is already waiting for your approval in the app."),
+                fields={"payment": [_("Waiting for approval.")]},
+                code="payment_waiting",
+            )
+        reference = f"{order.number}-{secrets.token_hex(6)}"
+        result = engine.request_payment(
+            reference=reference,
+            amount=due,
+            currency=order.currency,
+            description=_("Order %(number)s") % {"number": order.number},
+            return_url=return_url,
+            idempotency_key=reference,
+        )
+        if result.outcome != SUCCEEDED:
+            raise Conflict(
+                _("%(provider)s could not start the payment; please try again in a moment.")
+                % {"provider": engine.name},
+                fields={"gateway": [result.error_message or result.error_code]},
+                code="provider_unavailable",
+            )
         add_payment(
             order=order,
             gateway=engine.code,
@@ -129,6 +135,22 @@ def start_customer_payment(order, *, return_url: str, actor: Actor) -> str:
             actor=actor,
         )
     return result.redirect_url
+
+
+def _one_start_at_a_time(order) -> None:
+    """Wait until no other start of a customer payment for this order is under way (until
+    the end of the caller's transaction).
+
+    An advisory lock rather than the order's row: the provider's answer can take seconds,
+    and the order's other work (allocation, callbacks, staff) must not wait on it. SQLite,
+    the embedded single-user default, has no such lock and needs none."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, %s)",
+            [START_LOCK_NAMESPACE, order.pk % 2**31],
+        )
 
 
 def check_returned_payment(order) -> None:

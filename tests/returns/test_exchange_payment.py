@@ -2,12 +2,16 @@
 payment page and pays the rest there through Vipps MobilePay (a local sandbox speaking its
 ePayment API), once, with nothing recorded when the provider fails to start it."""
 
+import threading
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.urls import reverse
 
+from oms_site.actors import Actor
+from oms_site.errors import Conflict
 from orders.models import Payment, TransactionStatus
 from orders.payments import customer_payments
 from orders.payments import services as payments
@@ -230,3 +234,42 @@ def test_an_order_whose_money_is_kept_elsewhere_is_not_asked_for_it(place, skus,
     assert customer_payments.customer_gateway(cash_on_delivery) is None
     transfer = place(("MUG-WHT", 1), payment={"gateway": "manual", "method": "bank_transfer"})
     assert customer_payments.customer_gateway(transfer) is not None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_clicks_at_the_same_moment_start_one_payment(dearer_exchange, vipps):
+    """A double click, or the page open in two tabs: four starts at once against a provider
+    that takes a moment to answer create one payment there and record one here; the
+    others are told it waits for approval."""
+    replacement = dearer_exchange.exchange_order
+    vipps.sandbox.create_latency = 0.3
+    barrier = threading.Barrier(4)
+    started, refused, errors = [], [], []
+
+    def click():
+        try:
+            barrier.wait()
+            started.append(
+                customer_payments.start_customer_payment(
+                    replacement, return_url="http://shop.example/back", actor=Actor.system("t")
+                )
+            )
+        except Conflict as exc:
+            refused.append(exc.code)
+        except Exception as exc:  # the test reports it
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(started) == 1 and refused == ["payment_waiting"] * 3
+    assert Payment.objects.filter(order=replacement, gateway="vipps").count() == 1
+    assert [ref for ref in vipps.sandbox.payments if ref.startswith(replacement.number)] == [
+        Payment.objects.get(order=replacement, gateway="vipps").provider_reference
+    ]
