@@ -73,26 +73,34 @@ def _place_one_by_one(specs, *, actor, paid_by):
 
 
 class _Customers:
-    """The buyer of each order, found or created as placement does
-    (``customers.customer_for_order``), once per e-mail and channel in the batch."""
+    """The buyers of the batch, found or created as placement does
+    (``customers.customer_for_order``), once per e-mail and channel, all at once.
 
-    def __init__(self, specs):
-        self.memo = {}
+    ``build_order`` calls it per order: it notes the buyer (``last_key``) and answers None;
+    ``resolve`` then finds or creates the buyers of the orders that were kept (a refused
+    order creates no customer), in a few statements for the whole batch."""
+
+    def __init__(self):
+        self.wanted = {}
+        self.last_key = None
 
     def __call__(self, raw, email, channel):
         raw = raw or {}
         address = (raw.get("email") or email or "").strip().lower()
-        if not address:
-            return None
-        key = (address, channel.pk if channel is not None else None)
-        if key not in self.memo:
-            self.memo[key] = customers.customer_for_order(
-                email=address,
-                name=(raw.get("name") or "").strip(),
-                phone=(raw.get("phone") or "").strip(),
-                channel=channel,
+        self.last_key = None
+        if address:
+            self.last_key = (address, channel.pk if channel is not None else None)
+            self.wanted.setdefault(
+                self.last_key,
+                ((raw.get("name") or "").strip(), (raw.get("phone") or "").strip(), channel),
             )
-        return self.memo[key]
+        return None
+
+    def resolve(self, orders_and_keys) -> None:
+        keys = {key for _, key in orders_and_keys if key is not None}
+        found = customers.customers_for_orders({key: self.wanted[key] for key in keys})
+        for order, key in orders_and_keys:
+            order.customer = found[key] if key is not None else None
 
 
 def _event(order, kind, actor, *, message="", from_status="", to_status="", details=None):
@@ -124,7 +132,8 @@ _EVENT_FIELDS = (
 
 def _place_batch(specs, *, actor, paid_by):
     results: list = [None] * len(specs)
-    find_customer = _Customers(specs)
+    find_customer = _Customers()
+    buyer_of = {}  # index -> the buyer's key
     # Every SKU of the batch in one query; build_order's checks then find them here.
     codes = {
         line["sku"].code if isinstance(line.get("sku"), SKU) else line.get("sku")
@@ -164,6 +173,7 @@ def _place_batch(specs, *, actor, paid_by):
         except DomainError as exc:
             results[index] = exc
             continue
+        buyer_of[index] = find_customer.last_key
         key = (channel.pk, external_id)
         if external_id is not None and key in seen_ids:
             results[index] = Conflict(
@@ -198,6 +208,7 @@ def _place_batch(specs, *, actor, paid_by):
         built = kept
     if not built:
         return results
+    find_customer.resolve([(order, buyer_of[index]) for index, order, _ in built])
 
     now = timezone.now()
     events = []  # written after the orders (they need ids): (order, event)

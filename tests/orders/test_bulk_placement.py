@@ -9,7 +9,7 @@ from inventory import stock
 from inventory.models import StockLevel
 from oms_site.errors import Conflict, ValidationFailed
 from oms_site.models import OutboxEvent
-from orders.models import Order, OrderEvent
+from orders.models import Customer, Order, OrderEvent
 from orders.services import place_order
 from orders.services.bulk_placement import place_orders
 
@@ -226,3 +226,79 @@ def test_numbers_past_ten_million_keep_every_digit(world, system_actor):
         assert order.number == f"SO-{order.pk}"
         order.refresh_from_db()
         assert order.number == f"SO-{order.pk}"
+
+
+def test_a_batch_finds_its_buyers_as_place_order_does(world, system_actor):
+    """Per e-mail and channel: the channel's own customer, else the oldest not merged (a
+    merged one leads to the one it was merged into), else a new one from this channel;
+    a name or phone the customer lacks is filled in; a refused order creates nobody."""
+    channel, _ = world
+    other = factories.ChannelFactory(code="other")
+    own = Customer.objects.create(email="own@example.com", channel=channel)
+    Customer.objects.create(email="own@example.com", channel=other)
+    kept = Customer.objects.create(email="merged@example.com", channel=other, name="Kept")
+    Customer.objects.create(email="merged@example.com", channel=None, merged_into=kept)
+    elsewhere = Customer.objects.create(email="elsewhere@example.com", channel=other)
+
+    def order(external_id, email, sku="B-0", **buyer):
+        return spec(channel, external_id, [(sku, 1)], customer={"email": email, **buyer})
+
+    with transaction.atomic():
+        results = place_orders(
+            [
+                order("a", "OWN@example.com", name="Own", phone="+47 1"),
+                order("b", "merged@example.com"),
+                order("c", "elsewhere@example.com"),
+                order("d", "new@example.com", name="New"),
+                order("e", "new@example.com", name="Other name"),
+                order("f", "refused@example.com", sku="NOPE"),
+            ],
+            actor=system_actor,
+        )
+    a, b, c, d, e, refused = results
+    assert a.customer == own and b.customer == kept and c.customer == elsewhere
+    own.refresh_from_db()
+    assert (own.name, own.phone) == ("Own", "+47 1")
+    assert d.customer == e.customer and d.customer.channel == channel
+    assert Customer.objects.get(email="new@example.com").name == "New"
+    assert isinstance(refused, ValidationFailed)
+    assert not Customer.objects.filter(email="refused@example.com").exists()
+    for placed in (a, b, c, d, e):
+        assert Order.objects.get(pk=placed.pk).customer_id == placed.customer.pk
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_batches_with_the_same_new_buyer_make_one_customer(system_actor):
+    channel = factories.ChannelFactory()
+    warehouse = factories.WarehouseFactory(code="ber")
+    sku = factories.SKUFactory(code="BUYER", price="10.00")
+    stock.receive(sku=sku, warehouse=warehouse, quantity=100, actor=system_actor)
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def batch(prefix):
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                place_orders(
+                    [
+                        spec(channel, f"{prefix}-{i}", [("BUYER", 1)], customer={"email": e})
+                        for i, e in enumerate(["same@example.com", f"{prefix}@example.com"] * 5)
+                    ],
+                    actor=system_actor,
+                )
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=batch, args=(p,)) for p in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    same = Customer.objects.get(email="same@example.com")
+    assert Order.objects.filter(customer=same).count() == 10
+    assert Order.objects.count() == 20
