@@ -465,6 +465,10 @@ class Marketplace:
 def make_handler(marketplace: Marketplace):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body leave in two writes; with Nagle's algorithm on, the body waits
+        # for the client's delayed ACK of the headers (~40 ms on Linux) on a keep-alive
+        # connection: a latency no marketplace has (their slowness is the "slow" fault).
+        disable_nagle_algorithm = True
 
         def _serve(self):
             parts = urlsplit(self.path)
