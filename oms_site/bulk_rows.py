@@ -28,14 +28,41 @@ def default_values(model, given: set[str]) -> dict:
     return values
 
 
-def _new_ids(model, count: int) -> list[int]:
+def new_ids(model, count: int) -> list[int]:
+    """Draw ``count`` primary keys for rows of ``model`` that are about to be written, so
+    that rows which point at them (and values made from them, like an order's number) can
+    be built before the first INSERT.
+
+    PostgreSQL: from the table's sequence. SQLite: the table's ``AUTOINCREMENT`` counter in
+    ``sqlite_sequence``, moved on by ``count`` (the UPDATE takes the database's write lock
+    until the transaction ends, so no other writer draws the same ids)."""
+    if count <= 0:
+        return []
     table, pk = model._meta.db_table, model._meta.pk.column
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, pk, count],
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, pk, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        highest = f"SELECT COALESCE(MAX({connection.ops.quote_name(pk)}), 0) FROM " + (
+            connection.ops.quote_name(table)
         )
-        return [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            f"UPDATE sqlite_sequence SET seq = MAX(seq, ({highest})) + %s WHERE name = %s "
+            "RETURNING seq",
+            [count, table],
+        )
+        row = cursor.fetchone()
+        if row is None:  # nothing was ever inserted into the table
+            cursor.execute(
+                f"INSERT INTO sqlite_sequence (name, seq) VALUES (%s, ({highest}) + %s) "
+                "RETURNING seq",
+                [table, count],
+            )
+            row = cursor.fetchone()
+    return list(range(row[0] - count + 1, row[0] + 1))
 
 
 def insert_rows(model, rows: list[dict], *, ids: bool = False) -> list[int] | None:
@@ -53,7 +80,7 @@ def insert_rows(model, rows: list[dict], *, ids: bool = False) -> list[int] | No
     # the defaults once in all.
     prepared = [name for name in given if fields[name].get_internal_type() == "JSONField"]
     constant = [fields[n].get_db_prep_save(v, connection) for n, v in defaults.items()]
-    new_ids = _new_ids(model, len(rows)) if ids else None
+    drawn = new_ids(model, len(rows)) if ids else None
     columns = ([model._meta.pk.column] if ids else []) + [
         fields[name].column for name in [*given, *defaults]
     ]
@@ -61,27 +88,31 @@ def insert_rows(model, rows: list[dict], *, ids: bool = False) -> list[int] | No
         connection.ops.quote_name(model._meta.db_table),
         ", ".join(connection.ops.quote_name(c) for c in columns),
     )
-    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+    # Django's cursor turns the driver's errors into its own (IntegrityError, ...) but not
+    # those of COPY, which callers catch the same way as an INSERT's: wrap it.
+    with connection.wrap_database_errors, connection.cursor() as cursor, cursor.copy(sql) as copy:
         for n, row in enumerate(rows):
             for name in prepared:
                 row = row | {name: fields[name].get_db_prep_save(row[name], connection)}
             values = [row[name] for name in given] + constant
-            copy.write_row(([new_ids[n]] if ids else []) + values)
-    return new_ids
+            copy.write_row(([drawn[n]] if ids else []) + values)
+    return drawn
 
 
 def insert_objects(objs, fields: list[str], *, ids: bool = False) -> None:
     """``insert_rows`` for unsaved instances of one model: ``fields`` (attnames, e.g.
-    ``order_id``) are read from each, the others take their defaults; with ``ids`` each
-    instance gets its new primary key, as ``bulk_create`` would give it."""
+    ``order_id``; ``id`` for keys drawn with ``new_ids``) are read from each, the others
+    take their defaults; with ``ids`` each instance gets its new primary key, as
+    ``bulk_create`` would give it."""
     if not objs:
         return
     rows = [{name: getattr(obj, name) for name in fields} for obj in objs]
-    new_ids = insert_rows(type(objs[0]), rows, ids=ids)
-    if ids:
-        for obj, pk in zip(objs, new_ids, strict=True):
-            obj.pk = pk
-            obj._state.adding = False
+    drawn = insert_rows(type(objs[0]), rows, ids=ids)
+    for n, obj in enumerate(objs):
+        if ids:
+            obj.pk = drawn[n]
+        if obj.pk is not None:
+            obj._state.adding = False  # saved now, as bulk_create would leave it
 
 
 def update_rows(objs, fields: list[str]) -> None:

@@ -19,8 +19,6 @@ falls back to placing its orders one by one, each in a savepoint.
 import secrets
 
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Value
-from django.db.models.functions import Cast, Concat, Greatest, Length, LPad
 from django.utils import timezone
 
 from inventory import routing, stock
@@ -29,7 +27,7 @@ from inventory.models import SKU, RoutingSettings
 from oms_site import webhooks
 from oms_site.actors import Actor
 from oms_site.batch_cache import batch_cache, remember
-from oms_site.bulk_rows import insert_objects, update_rows
+from oms_site.bulk_rows import insert_objects, new_ids
 from oms_site.errors import Conflict, DomainError
 from oms_site.money import validate_currency
 
@@ -117,6 +115,9 @@ def _event(order, kind, actor, *, message="", from_status="", to_status="", deta
     )
 
 
+_ORDER_FIELDS = [field.attname for field in Order._meta.concrete_fields]
+_LINE_FIELDS = [field.attname for field in OrderLine._meta.concrete_fields]
+_ALLOCATION_FIELDS = ["line_id", "warehouse_id", "supplier_id", "quantity"]
 _EVENT_FIELDS = (
     "order_id",
     "kind",
@@ -314,45 +315,21 @@ def _place_batch(specs, *, actor, paid_by):
         for _, order, _ in built:
             order.payment_captured()
 
-    # Writes: orders, lines, allocations, ledger, events, outbox.
+    # Writes: orders, lines, allocations, ledger, events, outbox. The orders' and lines'
+    # ids are drawn first, so every row (the number, the stored routing decision naming its
+    # lines) is complete when it is written, each table in one COPY (PostgreSQL).
     orders = [order for _, order, _ in built]
-    for order in orders:
+    for order, pk in zip(orders, new_ids(Order, len(orders)), strict=True):
+        order.pk = pk
+        order.number = f"SO-{pk:07d}"  # like place_order; more digits past 9,999,999
         order.created_at = order.updated_at = now
-    Order.objects.bulk_create(orders)
-    # Padded to seven digits like place_order's f"{pk:07d}"; LPAD alone would cut longer
-    # ids down to seven (SO-10000001 would become SO-1000000), hence the Greatest.
-    id_text = Cast("id", CharField())
-    Order.objects.filter(pk__in=[o.pk for o in orders]).update(
-        number=Concat(Value("SO-"), LPad(id_text, Greatest(Length(id_text), 7), Value("0")))
-    )
-    all_lines = []
+    index_of = {i: order for i, order, _ in built}
+    all_lines = [line for index, _, _ in built for line in lines_of[index]]
+    for line, pk in zip(all_lines, new_ids(OrderLine, len(all_lines)), strict=True):
+        line.pk = pk
     for index, order, _ in built:
-        order.number = f"SO-{order.pk:07d}"
         for line in lines_of[index]:
             line.order = order
-            all_lines.append(line)
-    OrderLine.objects.bulk_create(all_lines)
-    index_of = {i: order for i, order, _ in built}
-    Allocation.objects.bulk_create(
-        [
-            Allocation(
-                line=lines_of[index][key],
-                warehouse_id=a.warehouse_id,
-                supplier_id=a.supplier_id,
-                quantity=a.quantity,
-            )
-            for index, key, a in allocations
-        ]
-    )
-    if stock_items:
-        stock.allocate_many(
-            [
-                (level, units, f"order:{index_of[index].number}")
-                for level, units, index in stock_items
-            ],
-            reference="",
-            actor=actor,
-        )
     routed = []
     for index, (decision, details) in decisions.items():
         order = index_of[index]
@@ -363,14 +340,40 @@ def _place_batch(specs, *, actor, paid_by):
             str(lines_of[index][int(k)].pk): v for k, v in details["backordered"].items()
         }
         order.routing_decision = details
-        routed.append(order)
+        routed.append((order, decision.explanation))
+    insert_objects(orders, _ORDER_FIELDS)
+    insert_objects(all_lines, _LINE_FIELDS)
+    insert_objects(
+        [
+            Allocation(
+                line=lines_of[index][key],
+                warehouse_id=a.warehouse_id,
+                supplier_id=a.supplier_id,
+                quantity=a.quantity,
+            )
+            for index, key, a in allocations
+        ],
+        _ALLOCATION_FIELDS,
+    )
+    if stock_items:
+        stock.allocate_many(
+            [
+                (level, units, f"order:{index_of[index].number}")
+                for level, units, index in stock_items
+            ],
+            reference="",
+            actor=actor,
+        )
+    for order, explanation in routed:
         events.append(
             _event(
-                order, OrderEvent.Kind.ROUTED, actor, message=decision.explanation, details=details
+                order,
+                OrderEvent.Kind.ROUTED,
+                actor,
+                message=explanation,
+                details=order.routing_decision,
             )
         )
-    if routed:
-        update_rows(routed, ["routing_decision"])
     if paid_by:
         from ..payments.services import record_collected_by_marketplace
 

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from inventory.models import StockLevel
-from oms_site.bulk_rows import update_rows
-from orders.models import TaxRate
+from oms_site.bulk_rows import insert_objects, new_ids, update_rows
+from orders.models import Customer, TaxRate
 
 from ..factories import SKUFactory, TaxClassFactory, WarehouseFactory, stock
 
@@ -45,3 +45,18 @@ def test_update_rows_takes_decimals_and_text():
 def test_update_rows_of_nothing_writes_nothing(django_assert_num_queries):
     with django_assert_num_queries(0):
         update_rows([], ["safety_stock"])
+
+
+def test_new_ids_are_fresh_and_never_given_again():
+    """Keys drawn ahead of the rows: on an empty table, after rows written with them, and
+    for the ORM's own inserts afterwards, which must not reuse them."""
+    first = new_ids(Customer, 3)
+    assert first == list(range(first[0], first[0] + 3))
+    customers = [Customer(id=pk, email=f"c{pk}@example.com") for pk in first]
+    insert_objects(customers, ["id", "email", "name", "phone"])
+    assert sorted(Customer.objects.values_list("pk", flat=True)) == first
+    assert not customers[0]._state.adding
+    later = Customer.objects.create(email="later@example.com")
+    assert later.pk > first[-1]
+    again = new_ids(Customer, 2)
+    assert again[0] > later.pk and new_ids(Customer, 0) == []

@@ -302,3 +302,42 @@ def test_two_batches_with_the_same_new_buyer_make_one_customer(system_actor):
     same = Customer.objects.get(email="same@example.com")
     assert Order.objects.filter(customer=same).count() == 10
     assert Order.objects.count() == 20
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_batches_with_the_same_orders_place_each_once(system_actor):
+    """Two workers import overlapping pages at once: neither sees the other's orders when
+    it checks, the database's unique (channel, external id) refuses the second copy, and
+    that batch falls back to placing its orders one by one: each order exists once."""
+    channel = factories.ChannelFactory()
+    warehouse = factories.WarehouseFactory(code="ber")
+    sku = factories.SKUFactory(code="TWICE", price="10.00")
+    stock.receive(sku=sku, warehouse=warehouse, quantity=100, actor=system_actor)
+    barrier = threading.Barrier(2)
+    results, errors = {}, []
+
+    def batch(prefix):
+        try:
+            barrier.wait()
+            with transaction.atomic():
+                results[prefix] = place_orders(
+                    [spec(channel, f"shared-{i}", [("TWICE", 1)]) for i in range(5)]
+                    + [spec(channel, f"{prefix}-{i}", [("TWICE", 1)]) for i in range(5)],
+                    actor=system_actor,
+                )
+        except Exception as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=batch, args=(p,)) for p in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert Order.objects.count() == 15
+    refused = [r for rs in results.values() for r in rs if isinstance(r, Conflict)]
+    assert len(refused) == 5 and {r.code for r in refused} == {"duplicate_external_id"}
+    assert StockLevel.objects.get(sku=sku).allocated == 15
