@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from oms_site import webhooks
 from oms_site.actors import Actor
-from oms_site.bulk_rows import update_rows
+from oms_site.bulk_rows import insert_objects, update_rows
 from oms_site.errors import InsufficientStock, ValidationFailed
 from oms_site.validation import whole_number
 
@@ -269,6 +269,18 @@ def allocate_locked(level: StockLevel, quantity: int, *, reference: str, actor: 
     )
 
 
+_ALLOCATION_MOVEMENT_FIELDS = [
+    "sku_id",
+    "warehouse_id",
+    "allocated_change",
+    "reason",
+    "reference",
+    "actor_label",
+    "actor_user_id",
+    "created_at",
+]
+
+
 def allocate_many(allocations, *, reference: str, actor: Actor) -> list[StockMovement]:
     """Allocate on several levels the caller locked, in one UPDATE and one INSERT.
 
@@ -300,10 +312,12 @@ def allocate_many(allocations, *, reference: str, actor: Actor) -> list[StockMov
                 reference=(own_reference[0] if own_reference else reference)[:100],
                 actor_label=actor.label[:150],
                 actor_user_id=actor.user_id,
+                created_at=now,
             )
         )
     update_rows(list(changed.values()), ["allocated", "updated_at"])
-    movements = StockMovement.objects.bulk_create(movements)
+    # A marketplace page allocates a few hundred lines: COPY (PostgreSQL), not INSERT.
+    insert_objects(movements, _ALLOCATION_MOVEMENT_FIELDS, ids=True)
     sellable_changed.send(
         sender=StockLevel, sku_ids=sorted({level.sku_id for level in changed.values()})
     )

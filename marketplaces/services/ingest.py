@@ -27,6 +27,7 @@ from django.utils.dateparse import parse_datetime
 from inventory import stock
 from inventory.models import SKU
 from oms_site.actors import Actor
+from oms_site.bulk_rows import insert_objects
 from oms_site.errors import DomainError
 from orders import services as order_services
 from orders.models import Order, OrderStatus
@@ -138,6 +139,20 @@ def placement_spec(connection, remote: RemoteOrder, resolve, *, draft: bool) -> 
         "placed_at": remote.purchased_at,
         "draft": draft,
     }
+
+
+_LINK_FIELDS = [
+    "order_id",
+    "connection_id",
+    "external_id",
+    "marketplace_status",
+    "fulfilment",
+    "remote_updated_at",
+    "content_hash",
+    "line_refs",
+    "marketplace_totals",
+    "payload",
+]
 
 
 def _link(connection, order, remote: RemoteOrder) -> MarketplaceOrder:
@@ -447,7 +462,8 @@ def _place_bulk(connection, run, bulk, resolve, actor, result, failures, connect
             continue
         new_links.append(_link(connection, outcome, remote))
         result.orders.append(outcome.pk)
-    MarketplaceOrder.objects.bulk_create(new_links)
+    # The links carry each order's raw record (JSON): COPY (PostgreSQL), not INSERT.
+    insert_objects(new_links, _LINK_FIELDS)
     result.created += len(new_links)
 
 
