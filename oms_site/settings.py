@@ -176,6 +176,9 @@ OMS_BASE_CURRENCY = env.str(
 # Largest accepted API request body; larger ones are refused with 413 before parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("OMS_MAX_REQUEST_BYTES", default=1024 * 1024)
 OMS_MAX_ORDER_LINES = env.int("OMS_MAX_ORDER_LINES", default=500)
+# The garbage collector's first-generation threshold in gunicorn and Celery workers, which
+# also freeze their start-up objects (oms_site/gc_tuning.py); 0 keeps Python's defaults.
+OMS_GC_THRESHOLD = env.int("OMS_GC_THRESHOLD", default=20_000)
 OMS_RESERVATION_DEFAULT_MINUTES = env.int("OMS_RESERVATION_DEFAULT_MINUTES", default=15)
 OMS_WEBHOOK_MAX_ATTEMPTS = env.int("OMS_WEBHOOK_MAX_ATTEMPTS", default=8)
 OMS_WEBHOOK_TIMEOUT_SECONDS = env.float("OMS_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
