@@ -281,8 +281,8 @@ _ALLOCATION_MOVEMENT_FIELDS = [
 ]
 
 
-def allocate_many(allocations, *, reference: str, actor: Actor) -> list[StockMovement]:
-    """Allocate on several levels the caller locked, in one UPDATE and one INSERT.
+def allocate_many(allocations, *, reference: str, actor: Actor) -> None:
+    """Allocate on several levels the caller locked, in one UPDATE and one COPY.
 
     ``allocations`` is a list of (level, units), or (level, units, reference) when one
     call serves several references (a batch of orders); a level may appear more than once
@@ -317,11 +317,10 @@ def allocate_many(allocations, *, reference: str, actor: Actor) -> list[StockMov
         )
     update_rows(list(changed.values()), ["allocated", "updated_at"])
     # A marketplace page allocates a few hundred lines: COPY (PostgreSQL), not INSERT.
-    insert_objects(movements, _ALLOCATION_MOVEMENT_FIELDS, ids=True)
+    insert_objects(movements, _ALLOCATION_MOVEMENT_FIELDS)
     sellable_changed.send(
         sender=StockLevel, sku_ids=sorted({level.sku_id for level in changed.values()})
     )
-    return movements
 
 
 @transaction.atomic
