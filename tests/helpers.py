@@ -43,3 +43,31 @@ def row_counts():
             IdempotencyRecord,
         )
     }
+
+
+def run_at_once(target, calls) -> list[Exception]:
+    """Run ``target(*args)`` for each ``args`` of ``calls`` in its own thread, all released
+    together, each with its own database connection (closed at the end); returns what
+    they raised. For concurrency tests on PostgreSQL (transactional database)."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(calls))
+    errors = []
+
+    def run(args):
+        try:
+            barrier.wait()
+            target(*args)
+        except Exception as exc:  # noqa: BLE001 (the test reports it)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(args,)) for args in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors

@@ -1,7 +1,5 @@
 """Bulk placement: many orders in one transaction, each with what place_order gives one."""
 
-import threading
-
 import pytest
 from django.db import connection, transaction
 
@@ -14,6 +12,7 @@ from orders.services import place_order
 from orders.services.bulk_placement import place_orders
 
 from .. import factories
+from ..helpers import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -107,26 +106,15 @@ def test_two_batches_at_once_on_the_same_stock_allocate_exactly_what_is_there(sy
     warehouse = factories.WarehouseFactory(code="ber")
     sku = factories.SKUFactory(code="RACE", price="10.00")
     stock.receive(sku=sku, warehouse=warehouse, quantity=30, actor=system_actor)
-    errors = []
 
     def batch(prefix):
-        try:
-            with transaction.atomic():
-                place_orders(
-                    [spec(channel, f"{prefix}-{i}", [("RACE", 1)]) for i in range(25)],
-                    actor=system_actor,
-                )
-        except Exception as exc:  # noqa: BLE001 (reported below)
-            errors.append(exc)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            place_orders(
+                [spec(channel, f"{prefix}-{i}", [("RACE", 1)]) for i in range(25)],
+                actor=system_actor,
+            )
 
-    threads = [threading.Thread(target=batch, args=(p,)) for p in ("a", "b")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    assert run_at_once(batch, [("a",), ("b",)]) == []
     assert StockLevel.objects.get(sku=sku).allocated == 30
     assert Order.objects.filter(status="allocated").count() == 30
     assert Order.objects.filter(status="backordered").count() == 20
@@ -274,31 +262,18 @@ def test_two_batches_with_the_same_new_buyer_make_one_customer(system_actor):
     warehouse = factories.WarehouseFactory(code="ber")
     sku = factories.SKUFactory(code="BUYER", price="10.00")
     stock.receive(sku=sku, warehouse=warehouse, quantity=100, actor=system_actor)
-    barrier = threading.Barrier(2)
-    errors = []
 
     def batch(prefix):
-        try:
-            barrier.wait()
-            with transaction.atomic():
-                place_orders(
-                    [
-                        spec(channel, f"{prefix}-{i}", [("BUYER", 1)], customer={"email": e})
-                        for i, e in enumerate(["same@example.com", f"{prefix}@example.com"] * 5)
-                    ],
-                    actor=system_actor,
-                )
-        except Exception as exc:  # noqa: BLE001 (reported below)
-            errors.append(exc)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            place_orders(
+                [
+                    spec(channel, f"{prefix}-{i}", [("BUYER", 1)], customer={"email": e})
+                    for i, e in enumerate(["same@example.com", f"{prefix}@example.com"] * 5)
+                ],
+                actor=system_actor,
+            )
 
-    threads = [threading.Thread(target=batch, args=(p,)) for p in ("a", "b")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    assert run_at_once(batch, [("a",), ("b",)]) == []
     same = Customer.objects.get(email="same@example.com")
     assert Order.objects.filter(customer=same).count() == 10
     assert Order.objects.count() == 20
@@ -314,29 +289,17 @@ def test_two_batches_with_the_same_orders_place_each_once(system_actor):
     warehouse = factories.WarehouseFactory(code="ber")
     sku = factories.SKUFactory(code="TWICE", price="10.00")
     stock.receive(sku=sku, warehouse=warehouse, quantity=100, actor=system_actor)
-    barrier = threading.Barrier(2)
-    results, errors = {}, []
+    results = {}
 
     def batch(prefix):
-        try:
-            barrier.wait()
-            with transaction.atomic():
-                results[prefix] = place_orders(
-                    [spec(channel, f"shared-{i}", [("TWICE", 1)]) for i in range(5)]
-                    + [spec(channel, f"{prefix}-{i}", [("TWICE", 1)]) for i in range(5)],
-                    actor=system_actor,
-                )
-        except Exception as exc:  # noqa: BLE001 (reported below)
-            errors.append(exc)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            results[prefix] = place_orders(
+                [spec(channel, f"shared-{i}", [("TWICE", 1)]) for i in range(5)]
+                + [spec(channel, f"{prefix}-{i}", [("TWICE", 1)]) for i in range(5)],
+                actor=system_actor,
+            )
 
-    threads = [threading.Thread(target=batch, args=(p,)) for p in ("a", "b")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    assert run_at_once(batch, [("a",), ("b",)]) == []
     assert Order.objects.count() == 15
     refused = [r for rs in results.values() for r in rs if isinstance(r, Conflict)]
     assert len(refused) == 5 and {r.code for r in refused} == {"duplicate_external_id"}
