@@ -93,6 +93,12 @@ def url_problem(url: str, *, resolve: bool = False) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "Use an http or https URL with a host name."
+    try:
+        port = parts.port  # Django's URLValidator lets any five digits through
+    except ValueError:
+        port = 0
+    if port == 0:
+        return "The port must be a number from 1 to 65535."
     if settings.OMS_WEBHOOK_ALLOW_PRIVATE:
         return None
     host = parts.hostname
@@ -105,7 +111,7 @@ def url_problem(url: str, *, resolve: bool = False) -> str | None:
         pass  # a name, not an address
     if resolve:
         try:
-            infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+            infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
         except OSError as exc:
             return f"{host} does not resolve ({exc})."
         for info in infos:

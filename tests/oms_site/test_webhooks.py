@@ -259,3 +259,43 @@ def test_delivery_to_an_internal_address_is_refused_and_logged(
         assert stub.requests == []
     attempt = WebhookDelivery.objects.get().attempts.get()
     assert "refused" in attempt.error and "internal address" in attempt.error
+
+
+@pytest.mark.parametrize("url", ["http://example.com:99999/x", "https://example.com:0/x"])
+def test_a_port_that_cannot_exist_is_refused_even_on_private_networks(settings, url):
+    settings.OMS_WEBHOOK_ALLOW_PRIVATE = True
+    assert "port" in webhooks.url_problem(url)
+    assert "port" in webhooks.url_problem(url, resolve=True)
+
+
+def test_the_api_refuses_a_subscription_to_an_impossible_port(api):
+    response = api.post(
+        "/api/v1/webhooks/",
+        {"name": "shop", "url": "https://hooks.example.com:99999/oms"},
+        format="json",
+    )
+    assert response.status_code == 422, response.content
+    assert "url" in response.json()["error"]["fields"]
+    assert not WebhookSubscription.objects.exists()
+    created = api.post(
+        "/api/v1/webhooks/", {"name": "shop", "url": "https://hooks.example.com/oms"}, format="json"
+    )
+    changed = api.patch(
+        f"/api/v1/webhooks/{created.json()['id']}/",
+        {"url": "https://hooks.example.com:65536/oms"},
+        format="json",
+    )
+    assert changed.status_code == 422 and "url" in changed.json()["error"]["fields"]
+    assert WebhookSubscription.objects.get().url == "https://hooks.example.com/oms"
+
+
+def test_a_stored_url_with_an_impossible_port_fails_its_delivery_cleanly(
+    django_capture_on_commit_callbacks,
+):
+    """A row saved before the check existed: the attempt is logged as refused, the
+    delivery task does not crash."""
+    subscribe("http://hooks.example.com:99999/oms")
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks.publish("order.created", {})
+    attempt = WebhookDelivery.objects.get().attempts.get()
+    assert "refused" in attempt.error and "port" in attempt.error
