@@ -34,6 +34,16 @@ def spec(channel, external_id, lines, **extra):
     }
 
 
+def one_sku_in_stock(code, units, actor):
+    """A channel and one SKU with ``units`` in Berlin, for the concurrency tests (which
+    run on a transactional database, without the ``world`` fixture)."""
+    channel = factories.ChannelFactory()
+    warehouse = factories.WarehouseFactory(code="ber")
+    sku = factories.SKUFactory(code=code, price="10.00")
+    stock.receive(sku=sku, warehouse=warehouse, quantity=units, actor=actor)
+    return channel, sku
+
+
 @pytest.fixture
 def world(db, system_actor):
     channel = factories.ChannelFactory()
@@ -102,10 +112,7 @@ def test_a_batch_never_promises_a_unit_twice(world, system_actor):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_batches_at_once_on_the_same_stock_allocate_exactly_what_is_there(system_actor):
-    channel = factories.ChannelFactory()
-    warehouse = factories.WarehouseFactory(code="ber")
-    sku = factories.SKUFactory(code="RACE", price="10.00")
-    stock.receive(sku=sku, warehouse=warehouse, quantity=30, actor=system_actor)
+    channel, sku = one_sku_in_stock("RACE", 30, system_actor)
 
     def batch(prefix):
         with transaction.atomic():
@@ -258,10 +265,7 @@ def test_a_batch_finds_its_buyers_as_place_order_does(world, system_actor):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_batches_with_the_same_new_buyer_make_one_customer(system_actor):
-    channel = factories.ChannelFactory()
-    warehouse = factories.WarehouseFactory(code="ber")
-    sku = factories.SKUFactory(code="BUYER", price="10.00")
-    stock.receive(sku=sku, warehouse=warehouse, quantity=100, actor=system_actor)
+    channel, sku = one_sku_in_stock("BUYER", 100, system_actor)
 
     def batch(prefix):
         with transaction.atomic():
@@ -285,10 +289,7 @@ def test_two_batches_with_the_same_orders_place_each_once(system_actor):
     """Two workers import overlapping pages at once: neither sees the other's orders when
     it checks, the database's unique (channel, external id) refuses the second copy, and
     that batch falls back to placing its orders one by one: each order exists once."""
-    channel = factories.ChannelFactory()
-    warehouse = factories.WarehouseFactory(code="ber")
-    sku = factories.SKUFactory(code="TWICE", price="10.00")
-    stock.receive(sku=sku, warehouse=warehouse, quantity=100, actor=system_actor)
+    channel, sku = one_sku_in_stock("TWICE", 100, system_actor)
     results = {}
 
     def batch(prefix):
