@@ -17,6 +17,8 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha1sum | cut -
 PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
+# The suite runs on one test process per core (pytest-xdist); PYTEST_WORKERS=0 runs it in one.
+PYTEST_WORKERS ?= auto
 # The secret key of this installation: made once, kept in var/ (SECRET_KEY overrides it).
 export SECRET_KEY_FILE ?= $(CURDIR)/var/secret-key
 # The key that encrypts marketplace credentials at rest: made once, kept in var/.
@@ -85,7 +87,7 @@ check: install
 		(echo "Missing migration: run manage.py makemigrations" && exit 1)
 
 test-only: install
-	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## contract: the Schemathesis API contract run, short (needs DATABASE_URL=postgres://...)
 contract: install

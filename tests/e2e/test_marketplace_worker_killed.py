@@ -25,6 +25,11 @@ from .. import factories
 from ..marketplaces.conftest import CREDENTIALS, OPTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# Real workers share one broker: under pytest-xdist these tests run on one test
+# process, one after another, so no worker takes another test's task.
+pytestmark = pytest.mark.xdist_group("real_celery_worker")
+
 ORDERS = 120
 
 

@@ -19,6 +19,10 @@ from ..stub_http import StubServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# Real workers share one broker: under pytest-xdist these tests run on one test
+# process, one after another, so no worker takes another test's task.
+pytestmark = pytest.mark.xdist_group("real_celery_worker")
+
 
 def _database_url():
     db = connection.settings_dict
