@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from inventory.models import Warehouse
+from oms_site import serializer_reuse
 from oms_site.actors import Actor
 from oms_site.api_auth import RequiresCapability, request_api_key
 from oms_site.errors import PermissionDenied, ValidationFailed
@@ -93,7 +94,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         if not in_hand.has(order, "lines"):
             order = self.get_queryset().get(pk=order.pk)
         return Response(
-            s.OrderSerializer(order, context=self.get_serializer_context()).data,
+            serializer_reuse.represent(
+                s.OrderSerializer, order, context=self.get_serializer_context()
+            ),
             status=status_code,
         )
 
@@ -107,9 +110,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         ),
     )
     def create(self, request):
-        payload = s.OrderCreateSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+        data = serializer_reuse.validated_data(s.OrderCreateSerializer, request.data)
         channel = cached.channel(data["channel"])
         if channel is None:
             raise ValidationFailed(
