@@ -272,7 +272,8 @@ class StockMovementQuerySet(models.QuerySet):
 class StockMovement(models.Model):
     """One immutable ledger row. A level equals the sum of its rows (see oms_audit)."""
 
-    sku = models.ForeignKey(SKU, on_delete=models.PROTECT, related_name="movements")
+    # Found by SKU through the (sku, warehouse) index in Meta.
+    sku = models.ForeignKey(SKU, on_delete=models.PROTECT, related_name="movements", db_index=False)
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="movements")
     on_hand_change = models.IntegerField(default=0)
     allocated_change = models.IntegerField(default=0)

@@ -113,11 +113,18 @@ class OutboxEvent(models.Model):
     can put deliveries (which arrive at least once and in any order) back in order.
     """
 
-    event_type = models.CharField(max_length=60, db_index=True)
+    event_type = models.CharField(max_length=60)
     payload = models.JSONField()
-    subject = models.CharField(max_length=200, blank=True, db_index=True)
+    subject = models.CharField(max_length=200, blank=True)
     sequence = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        # Looked up exactly: plain indexes, without the LIKE indexes db_index adds.
+        indexes = [
+            models.Index(fields=["event_type"], name="outbox_event_type"),
+            models.Index(fields=["subject"], name="outbox_event_subject"),
+        ]
 
     def __str__(self):
         return f"{self.event_type} #{self.pk}"
@@ -126,8 +133,14 @@ class OutboxEvent(models.Model):
 class OutboxSequence(models.Model):
     """The last sequence number given to a subject's events (one row per subject)."""
 
-    subject = models.CharField(max_length=200, unique=True)
+    subject = models.CharField(max_length=200)
     last_value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        # A constraint rather than unique=True: ON CONFLICT (subject) needs only this index.
+        constraints = [
+            models.UniqueConstraint(fields=["subject"], name="outbox_sequence_subject_unique")
+        ]
 
     def __str__(self):
         return f"{self.subject}: {self.last_value}"

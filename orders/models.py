@@ -209,12 +209,18 @@ CANCELLABLE = [S.DRAFT, S.PENDING, S.ON_HOLD, S.BACKORDERED, S.ALLOCATED]
 
 
 class Order(FSMModelMixin, models.Model):
-    number = models.CharField(max_length=20, unique=True, null=True, blank=True)
-    channel = models.ForeignKey(SalesChannel, on_delete=models.PROTECT, related_name="orders")
+    # Every index here is paid for by each insert and each status change, so a column has
+    # one index for the ways it is searched: unique values are constraints (no LIKE
+    # index beside them: number and token are looked up exactly), and status, channel and
+    # country are served by the composite indexes in Meta.
+    number = models.CharField(max_length=20, null=True, blank=True)
+    channel = models.ForeignKey(
+        SalesChannel, on_delete=models.PROTECT, related_name="orders", db_index=False
+    )
     external_id = models.CharField(
         max_length=100, null=True, blank=True, help_text="The order's id in its sales channel."
     )
-    status = FSMField(default=S.DRAFT, choices=S.choices, protected=True, db_index=True)
+    status = FSMField(default=S.DRAFT, choices=S.choices, protected=True)
     payment_status = FSMField(
         default=PaymentStatus.UNPAID, choices=PaymentStatus.choices, protected=True
     )
@@ -253,7 +259,7 @@ class Order(FSMModelMixin, models.Model):
     base_rate_date = models.DateField(null=True, blank=True)
     shipping_address = models.JSONField(default=dict)
     billing_address = models.JSONField(default=dict, blank=True)
-    ship_to_country = models.CharField(max_length=2, blank=True, db_index=True)
+    ship_to_country = models.CharField(max_length=2, blank=True)
     ship_to_latitude = models.FloatField(null=True, blank=True)
     ship_to_longitude = models.FloatField(null=True, blank=True)
     shipping_method = models.CharField(max_length=100, blank=True)
@@ -265,7 +271,7 @@ class Order(FSMModelMixin, models.Model):
     tags = models.JSONField(default=list, blank=True)
     hold_reason = models.CharField(max_length=300, blank=True)
     notes = models.TextField(blank=True)
-    tracking_token = models.CharField(max_length=43, unique=True, editable=False)
+    tracking_token = models.CharField(max_length=43, editable=False)
     routing_decision = models.JSONField(default=dict, blank=True)
     picking_started_at = models.DateTimeField(
         null=True,
@@ -280,6 +286,8 @@ class Order(FSMModelMixin, models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="order_number_unique"),
+            models.UniqueConstraint(fields=["tracking_token"], name="order_tracking_token_unique"),
             models.UniqueConstraint(
                 fields=["channel", "external_id"],
                 condition=Q(external_id__isnull=False),
@@ -486,7 +494,10 @@ class Order(FSMModelMixin, models.Model):
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    sku = models.ForeignKey(SKU, on_delete=models.PROTECT, related_name="order_lines")
+    # Found by SKU through the line_sku_order index (SKU first).
+    sku = models.ForeignKey(
+        SKU, on_delete=models.PROTECT, related_name="order_lines", db_index=False
+    )
     sku_code = models.CharField(max_length=64, help_text="The SKU code when the order was placed.")
     name = models.CharField(max_length=200)
     quantity = models.PositiveIntegerField()
