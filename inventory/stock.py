@@ -37,6 +37,14 @@ def lock_levels_for_skus(sku_ids) -> list[StockLevel]:
     return list(stock_for_update().filter(sku_id__in=sorted(set(sku_ids))))
 
 
+def lock_levels_for_routing(sku_ids) -> list[StockLevel]:
+    """``lock_levels_for_skus`` without each level's SKU and warehouse rows: routing and
+    ``allocate_many`` read only the levels' numbers. For an order of three SKUs in three
+    warehouses, building a SKU and a warehouse for each of the nine levels doubled the
+    call's CPU (1.2-1.3 ms against 0.6)."""
+    return list(stock_for_update().select_related(None).filter(sku_id__in=sorted(set(sku_ids))))
+
+
 def _ensure_levels(pairs) -> None:
     """Create missing (sku, warehouse) rows without racing another creator."""
     StockLevel.objects.bulk_create(

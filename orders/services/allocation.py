@@ -100,7 +100,7 @@ def allocate_order(
         decision = None
         if lines:
             options = inventory_cached.routing_options()
-            levels = stock.lock_levels_for_skus([line.sku_id for line in lines])
+            levels = stock.lock_levels_for_routing([line.sku_id for line in lines])
             candidates = [lv for lv in levels if lv.warehouse_id not in set(exclude_warehouse_ids)]
             snapshot = inventory_services.snapshot_from_levels(
                 candidates,

@@ -264,7 +264,7 @@ def _place_batch(specs, *, actor, paid_by):
     allocations, stock_items, decisions = [], [], {}
     if to_route:
         sku_ids = sorted({ln.sku_id for i, _ in to_route for ln in lines_of[i]})
-        levels = stock.lock_levels_for_skus(sku_ids)
+        levels = stock.lock_levels_for_routing(sku_ids)
         by_pair = {(lv.sku_id, lv.warehouse_id): lv for lv in levels}
         config = RoutingSettings.current()
         skus = list(SKU.objects.filter(pk__in=sku_ids).select_related("supplier"))
