@@ -598,6 +598,8 @@ def _record_settled(txn, payment, order, refund, *, actor, settle=True):
             _void_open(order, actor=actor)
         else:
             capture_when_due(order, actor=actor)
+    if txn.kind == K.CAPTURE and txn.status == TransactionStatus.SUCCEEDED:
+        release_what_is_left(order, actor=actor)
 
 
 def capture_when_due(order, *, actor) -> list[Transaction]:
@@ -624,6 +626,29 @@ def capture_when_due(order, *, actor) -> list[Transaction]:
             started.append(_start(pay, K.CAPTURE, take, actor=actor))
             due -= take
     return started
+
+
+def release_what_is_left(order, *, actor) -> list[Transaction]:
+    """An order that has shipped in full and whose total is captured will never capture
+    more: void the rest of its authorization (left over when an edit lowered the total)
+    so the customer's money is released now, not when the reservation lapses at the
+    provider days later. Runs in the (locked) order's transaction."""
+    if order.status not in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+        return []
+    if figures(order.payments.all())["captured"] < order.grand_total:
+        return []
+    voids = _void_open(order, actor=actor)
+    if voids:
+        amounts = ", ".join(f"{t.amount} {t.currency}" for t in voids)
+        record_event(
+            order,
+            kind=OrderEvent.Kind.PAYMENT,
+            actor=actor,
+            message=f"Releasing the rest of the authorization ({amounts}): the order has "
+            "shipped and its total is captured",
+            details={"voids": [t.pk for t in voids]},
+        )
+    return voids
 
 
 def _void_open(order, *, actor) -> list[Transaction]:

@@ -456,6 +456,47 @@ def test_capture_on_shipment_captures_what_shipped_then_the_rest(warehouse, vipp
     assert fresh(order).invoices.get().total == D("44.90")  # this channel invoices on shipment
 
 
+def test_the_rest_of_an_authorization_is_released_once_the_order_shipped(warehouse, vipps, hooks):
+    """An edit lowered the total before shipping: the last capture takes the new total,
+    and the rest of the authorization is voided then rather than left to lapse."""
+    from orders.services import edit_order, ship_units
+
+    from ..factories import SKUFactory
+
+    shop = ChannelFactory(code="shop", capture_payment_on="shipment")
+    a = SKUFactory(code="A", price="10.00")
+    b = SKUFactory(code="B", price="30.00")
+    stock(a, warehouse, 5)
+    stock(b, warehouse, 5)
+    vipps.sandbox.create_payment("ship-order-0002", 4490, "EUR")
+    with hooks():
+        order = new_order_lines(
+            shop, [("A", 1), ("B", 1)], shipping_total="4.90", reference="ship-order-0002"
+        )
+    line_b = order.lines.get(sku_code="B")
+    with hooks():
+        edit_order(
+            fresh(order), lines=[{"line": line_b.pk, "quantity": 0}], reason="B", actor=ACTOR
+        )
+    payment = Payment.objects.get(order=order)
+    assert fresh(order).grand_total == D("14.90")
+    assert payment.capturable_amount == D("44.90")  # authorized for the first total
+
+    with hooks():
+        ship_units(fresh(order), actor=ACTOR)
+
+    payment.refresh_from_db()
+    assert (payment.captured_amount, payment.voided_amount) == (D("14.90"), D("30.00"))
+    assert payment.capturable_amount == 0
+    assert fresh(order).payment_status == PaymentStatus.PAID
+    at_vipps = vipps.sandbox.payments["ship-order-0002"]
+    assert (at_vipps["captured"], at_vipps["cancelled"]) == (1490, 3000)
+    assert kinds_and_statuses(payment)[-2:] == [("capture", "succeeded"), ("void", "succeeded")]
+    released = OrderEvent.objects.filter(order=order, message__startswith="Releasing the rest")
+    assert released.count() == 1
+    assert OutboxEvent.objects.filter(event_type="payment.voided").count() == 1
+
+
 def new_order_lines(channel, lines, *, reference, **kwargs):
     return place_order(
         channel=channel,
