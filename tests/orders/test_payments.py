@@ -22,7 +22,7 @@ from orders.models import (
 from orders.payments import services as payments
 from orders.services import cancel_order, place_order
 
-from ..factories import ChannelFactory, stock
+from ..factories import ChannelFactory, SKUFactory, stock
 from ..helpers import order_payload
 
 pytestmark = pytest.mark.django_db
@@ -425,16 +425,20 @@ def test_pending_transactions_past_the_last_attempt_wait_for_a_person(
 # --- money follows the goods ----------------------------------------------------------------
 
 
-def test_capture_on_shipment_captures_what_shipped_then_the_rest(warehouse, vipps, hooks):
+@pytest.fixture
+def shop_capturing_on_shipment(warehouse):
+    """A channel that captures on shipment, and SKUs A (10.00) and B (30.00) in stock."""
+    for code, price in (("A", "10.00"), ("B", "30.00")):
+        stock(SKUFactory(code=code, price=price), warehouse, 5)
+    return ChannelFactory(code="shop", capture_payment_on="shipment")
+
+
+def test_capture_on_shipment_captures_what_shipped_then_the_rest(
+    shop_capturing_on_shipment, warehouse, vipps, hooks
+):
     from orders.services import ship_units
 
-    from ..factories import SKUFactory
-
-    shop = ChannelFactory(code="shop", capture_payment_on="shipment")
-    a = SKUFactory(code="A", price="10.00")
-    b = SKUFactory(code="B", price="30.00")
-    stock(a, warehouse, 5)
-    stock(b, warehouse, 5)
+    shop = shop_capturing_on_shipment
     vipps.sandbox.create_payment("ship-order-0001", 4490, "EUR")
     with hooks():
         order = new_order_lines(
@@ -456,18 +460,14 @@ def test_capture_on_shipment_captures_what_shipped_then_the_rest(warehouse, vipp
     assert fresh(order).invoices.get().total == D("44.90")  # this channel invoices on shipment
 
 
-def test_the_rest_of_an_authorization_is_released_once_the_order_shipped(warehouse, vipps, hooks):
+def test_the_rest_of_an_authorization_is_released_once_the_order_shipped(
+    shop_capturing_on_shipment, vipps, hooks
+):
     """An edit lowered the total before shipping: the last capture takes the new total,
     and the rest of the authorization is voided then rather than left to lapse."""
     from orders.services import edit_order, ship_units
 
-    from ..factories import SKUFactory
-
-    shop = ChannelFactory(code="shop", capture_payment_on="shipment")
-    a = SKUFactory(code="A", price="10.00")
-    b = SKUFactory(code="B", price="30.00")
-    stock(a, warehouse, 5)
-    stock(b, warehouse, 5)
+    shop = shop_capturing_on_shipment
     vipps.sandbox.create_payment("ship-order-0002", 4490, "EUR")
     with hooks():
         order = new_order_lines(
