@@ -106,6 +106,11 @@ def insert_objects(objs, fields: list[str], *, ids: bool = False) -> None:
     ``bulk_create`` would give it."""
     if not objs:
         return
+    if connection.vendor != "postgresql":
+        # The instances themselves, so what Django fills in as it saves (auto_now
+        # timestamps, keys) is on them as in the database.
+        type(objs[0]).objects.bulk_create(objs, batch_size=2000)
+        return
     rows = [{name: getattr(obj, name) for name in fields} for obj in objs]
     drawn = insert_rows(type(objs[0]), rows, ids=ids)
     for n, obj in enumerate(objs):

@@ -41,6 +41,10 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     return response
 
 
+def has_idempotency_key(request) -> bool:
+    return bool(request.META.get(HEADER))
+
+
 def idempotent_create(request, create, *, create_is_atomic: bool = False) -> Response:
     """Run ``create()`` (which returns a Response) at most once per Idempotency-Key.
 

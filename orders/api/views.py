@@ -12,12 +12,12 @@ from oms_site import serializer_reuse
 from oms_site.actors import Actor
 from oms_site.api_auth import RequiresCapability, request_api_key
 from oms_site.errors import PermissionDenied, ValidationFailed
-from oms_site.idempotency import idempotent_create
+from oms_site.idempotency import has_idempotency_key, idempotent_create
 from oms_site.roles import Capability as C
 
 from .. import cached, services
 from ..models import Allocation, Order, OrderLine, SalesChannel
-from ..services import in_hand
+from ..services import grouped_placement, in_hand
 from . import serializers as s
 from .filters import OrderFilter
 
@@ -125,7 +125,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         warehouse = _warehouse(data.get("warehouse"))
 
         def create():
-            order = services.place_order(
+            spec = dict(
                 channel=channel,
                 external_id=data.get("external_id"),
                 currency=data.get("currency"),
@@ -145,11 +145,17 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 warehouse=warehouse,
                 draft=data.get("draft", False),
                 payment=dict(data["payment"]) if data.get("payment") else None,
-                actor=Actor.from_request(request),
             )
+            actor = Actor.from_request(request)
+            # A plain order without an Idempotency-Key (whose record must share the order's
+            # transaction) is placed together with this process's concurrent ones.
+            if not has_idempotency_key(request) and grouped_placement.eligible(spec):
+                order = grouped_placement.place_grouped(**spec, actor=actor)
+            else:
+                order = services.place_order(**spec, actor=actor)
             return self._respond(order, status.HTTP_201_CREATED)
 
-        # place_order is one transaction; the response is built from the objects in hand.
+        # Placement is one transaction; the response is built from the objects in hand.
         return idempotent_create(request, create, create_is_atomic=True)
 
     @extend_schema(

@@ -118,9 +118,9 @@ def allocate_order(
             )
             allocations = _apply(order, lines, levels, decision, actor=actor)
             if new_lines is not None:
-                _attach_allocations(new_lines, allocations)
+                attach_allocations(new_lines, allocations)
         elif new_lines is not None:
-            _attach_allocations(new_lines, [])
+            attach_allocations(new_lines, [])
         fully_allocated = all(line.quantity_open == 0 for line in all_lines)
         previous = order.status
         # A partially shipped order whose short-picked units are routed again keeps its
@@ -169,7 +169,7 @@ def _apply(order, lines, levels, decision, *, actor):
     return allocations
 
 
-def _attach_allocations(lines, allocations) -> None:
+def attach_allocations(lines, allocations) -> None:
     """Hand each new line its allocations, with their warehouse or supplier, as a read
     with ``select_related`` would."""
     warehouses = inventory_cached.warehouses().by_id

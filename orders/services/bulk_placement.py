@@ -21,9 +21,10 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from inventory import cached as inventory_cached
 from inventory import routing, stock
 from inventory import services as inventory_services
-from inventory.models import SKU, RoutingSettings
+from inventory.models import SKU
 from oms_site import webhooks
 from oms_site.actors import Actor
 from oms_site.batch_cache import batch_cache, remember
@@ -32,8 +33,8 @@ from oms_site.errors import Conflict, DomainError
 from oms_site.money import validate_currency
 
 from ..models import Allocation, Order, OrderEvent, OrderLine, OrderStatus
-from . import customers, reporting
-from .allocation import decision_details
+from . import customers, in_hand, reporting
+from .allocation import attach_allocations, decision_details
 from .amendments import record_channel_payment
 from .events import order_payload
 from .placement import build_order, hold_reasons, order_lines_from, place_order
@@ -143,7 +144,7 @@ def _place_batch(specs, *, actor, paid_by):
         if isinstance(line, dict)
     }
     for sku in SKU.objects.filter(code__in=[c for c in codes if isinstance(c, str)]).select_related(
-        "product"
+        "product", "supplier"
     ):
         remember(("sku", sku.code), sku)
     built = []  # (index, order, priced)
@@ -266,12 +267,12 @@ def _place_batch(specs, *, actor, paid_by):
         sku_ids = sorted({ln.sku_id for i, _ in to_route for ln in lines_of[i]})
         levels = stock.lock_levels_for_routing(sku_ids)
         by_pair = {(lv.sku_id, lv.warehouse_id): lv for lv in levels}
-        config = RoutingSettings.current()
-        skus = list(SKU.objects.filter(pk__in=sku_ids).select_related("supplier"))
+        options = inventory_cached.routing_options()
+        skus = {ln.sku_id: ln.sku for i, _ in to_route for ln in lines_of[i]}
         snapshot = inventory_services.snapshot_from_levels(
-            levels, respect_safety_stock=config.respect_safety_stock, skus=skus
+            levels, respect_safety_stock=options.respect_safety_stock, skus=skus.values()
         )
-        routing_config = inventory_services.routing_config(config)
+        routing_config = options.config
         for index, order in to_route:
             lines = lines_of[index]
             decision = routing.route(
@@ -343,16 +344,18 @@ def _place_batch(specs, *, actor, paid_by):
         routed.append((order, decision.explanation))
     insert_objects(orders, _ORDER_FIELDS)
     insert_objects(all_lines, _LINE_FIELDS)
-    insert_objects(
-        [
+    allocations_of = {index: [] for index in lines_of}
+    for index, key, a in allocations:
+        allocations_of[index].append(
             Allocation(
                 line=lines_of[index][key],
                 warehouse_id=a.warehouse_id,
                 supplier_id=a.supplier_id,
                 quantity=a.quantity,
             )
-            for index, key, a in allocations
-        ],
+        )
+    insert_objects(
+        [allocation for rows in allocations_of.values() for allocation in rows],
         _ALLOCATION_FIELDS,
     )
     if stock_items:
@@ -399,5 +402,8 @@ def _place_batch(specs, *, actor, paid_by):
     webhooks.publish_many("order.created", [order_payload(order) for order in orders])
     for index, order, _ in built:
         order.placed_lines = lines_of[index]  # callers need the lines' ids, in order
+        # Readers (the API's answer) get the lines and allocations just written, unread.
+        attach_allocations(lines_of[index], allocations_of[index])
+        in_hand.attach(order, "lines", lines_of[index])
         results[index] = order
     return results

@@ -1,0 +1,187 @@
+"""Orders that arrive at the same moment are placed together (group commit).
+
+A placement's cost is mostly per transaction, not per order: the statements it sends
+(read the SKUs, find the buyer, lock the stock, write orders, lines, allocations, the
+ledger, events and outbox) cost the same for one order as for eight. When several
+requests of one process want to place an order at once, one of them (the leader) places
+all that are waiting in one transaction through the bulk placement
+(``bulk_placement.place_orders``: the same checks, routing under the same stock locks,
+the same events and webhooks), and each request answers with its own order or error.
+
+- Nobody waits for a batch to fill: the leader takes what is queued when it starts. A
+  lone request is a batch of one; under load, requests queue while the leader works and
+  the next leader takes them all.
+- Leadership passes to the oldest waiting request when a batch is done, so no request
+  keeps placing other requests' orders.
+- A batch holds orders of one actor only (the audit trail names who placed each), and
+  never the same channel and external id twice (the second waits for the next batch,
+  which then refuses it as a duplicate naming the order, as ``place_order`` does).
+- An order refused by its checks fails alone. If the batch's transaction fails as a
+  whole (a deadlock, a lost connection), nothing of it was written and every request of
+  the batch places its order alone, in its own thread and transaction.
+- A leader whose connection is already inside a transaction (a test's, an outer
+  ``atomic``) places only its own order: others must not commit or roll back with it.
+
+Only plain orders are grouped: ``eligible`` says which. Drafts, stock holds, a chosen
+warehouse, a payment and ``Idempotency-Key`` requests go through ``place_order``.
+"""
+
+import logging
+import threading
+
+from django.db import connection, transaction
+
+from oms_site.actors import Actor
+from oms_site.errors import DomainError
+
+from .bulk_placement import place_orders
+from .placement import place_order
+
+logger = logging.getLogger(__name__)
+MAX_BATCH = 16
+_GROUPED_OPTIONS = ("reservation_token", "warehouse", "draft", "payment")
+
+
+def eligible(spec: dict) -> bool:
+    """Whether ``place_order(**spec)`` may be placed in a group instead."""
+    channel = spec.get("channel")
+    return (
+        channel is not None
+        and not channel.collected_by_marketplace
+        and not any(spec.get(option) for option in _GROUPED_OPTIONS)
+    )
+
+
+class _Request:
+    __slots__ = ("spec", "actor", "done", "lead", "order", "error")
+
+    def __init__(self, spec, actor):
+        self.spec = spec
+        self.actor = actor
+        self.done = threading.Event()
+        self.lead = False  # woken to lead the next batch
+        self.order = None
+        self.error = None
+
+    @property
+    def bulk_spec(self) -> dict:
+        """The spec as ``place_orders`` takes it: without the options it has no use for
+        (``eligible`` made sure they are unset)."""
+        return {k: v for k, v in self.spec.items() if k not in _GROUPED_OPTIONS}
+
+    @property
+    def external_key(self):
+        external_id = self.spec.get("external_id")
+        if external_id is None or not str(external_id).strip():
+            return None
+        return (self.spec["channel"].pk, str(external_id).strip())
+
+
+class PlacementGroup:
+    """One per process (``place_grouped`` uses it); thread-safe."""
+
+    def __init__(self, max_batch: int = MAX_BATCH):
+        self.max_batch = max_batch
+        self._lock = threading.Lock()
+        self._queue: list[_Request] = []
+        self._leading = False
+        self.batches = 0  # how many batches and orders were placed (read by tests)
+        self.grouped_orders = 0
+
+    def place(self, spec: dict, actor: Actor):
+        """Place one order (``place_order``'s keyword arguments, ``eligible``); returns
+        the order or raises the ``DomainError`` that refused it."""
+        request = _Request(spec, actor)
+        with self._lock:
+            self._queue.append(request)
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            request.done.wait()
+            lead = request.lead
+        if lead:
+            self._lead(request)
+        if request.error is not None:
+            raise request.error
+        if request.order is None:  # its batch failed as a whole: nothing was written
+            return place_order(**spec, actor=actor)
+        return request.order
+
+    def _take_batch(self, leader: _Request) -> list[_Request]:
+        """Under the lock: the leader's request and those queued behind it that may
+        share its transaction."""
+        batch, keys = [leader], {leader.external_key}
+        if not connection.in_atomic_block:
+            for request in self._queue:
+                if len(batch) >= self.max_batch:
+                    break
+                if request is leader or request.actor != leader.actor:
+                    continue
+                key = request.external_key
+                if key is not None and key in keys:
+                    continue
+                keys.add(key)
+                batch.append(request)
+        for request in batch:
+            self._queue.remove(request)
+        return batch
+
+    def _lead(self, leader: _Request) -> None:
+        with self._lock:
+            batch = self._take_batch(leader)
+        try:
+            self._place(batch, leader.actor)
+        finally:
+            # Hand over to the oldest waiting request, then wake the batch's requests.
+            with self._lock:
+                successor = self._queue[0] if self._queue else None
+                if successor is None:
+                    self._leading = False
+                else:
+                    successor.lead = True
+            for request in batch:
+                if request is not leader:
+                    request.done.set()
+            if successor is not None:
+                successor.done.set()
+
+    def _place(self, batch: list[_Request], actor: Actor) -> None:
+        """One transaction for the batch; each request gets its order or its error. A
+        request left with neither places its order alone (nothing of it was written)."""
+        results, committed = None, False
+
+        def mark_committed():
+            nonlocal committed
+            committed = True
+
+        try:
+            with transaction.atomic():
+                # Registered first, so it runs first after the commit: a later hook that
+                # fails can't make the batch look unwritten (and be placed twice).
+                transaction.on_commit(mark_committed)
+                results = place_orders([r.bulk_spec for r in batch], actor=actor)
+            committed = True  # committed, or joined the caller's transaction
+        except Exception:
+            logger.exception(
+                "A batch of %d orders failed as a whole%s",
+                len(batch),
+                " after its commit" if committed else "; each is placed alone",
+            )
+        if not committed:
+            return
+        for request, result in zip(batch, results, strict=True):
+            if isinstance(result, DomainError):
+                request.error = result
+            else:
+                request.order = result
+        self.batches += 1
+        self.grouped_orders += len(batch)
+
+
+_group = PlacementGroup()
+
+
+def place_grouped(*, actor: Actor, **spec):
+    """``place_order`` for a plain order (``eligible(spec)``), placed together with the
+    other requests of this process that place one at the same moment."""
+    return _group.place(spec, actor)
