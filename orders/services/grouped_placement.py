@@ -159,7 +159,9 @@ class PlacementGroup:
                 # Registered first, so it runs first after the commit: a later hook that
                 # fails can't make the batch look unwritten (and be placed twice).
                 transaction.on_commit(mark_committed)
-                results = place_orders([r.bulk_spec for r in batch], actor=actor)
+                results = place_orders(
+                    [r.bulk_spec for r in batch], actor=actor, read_known_first=False
+                )
             committed = True  # committed, or joined the caller's transaction
         except Exception:
             logger.exception(

@@ -118,15 +118,18 @@ def record_placed(order) -> None:
 
 def record_placed_many(orders) -> None:
     """Orders placed in one batch (a marketplace page): one upsert per rollup row they
-    touch, in the row order, so two batches never wait on each other the wrong way."""
+    touch, in the row order, so two batches never wait on each other the wrong way.
+    The whole batch counts in one shard (readers add the shards up): concurrent batches
+    still spread over the shards, and a batch writes one row per hour and channel."""
     sums: dict[tuple, list] = defaultdict(lambda: [0, 0, Decimal(0)])
     moments = {}
     book = RateBook()
+    shard = min((order.pk for order in orders), default=0) % SALES_SHARDS
     for order in orders:
         if order.placed_at is None:
             continue
         local = _local(order.placed_at)
-        key = (local.date(), local.hour, order.channel_id, order.pk % SALES_SHARDS)
+        key = (local.date(), local.hour, order.channel_id, shard)
         moments[key] = order.placed_at
         if order.base_currency == book.base and order.base_grand_total is not None:
             revenue = order.base_grand_total
