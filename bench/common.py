@@ -121,6 +121,7 @@ class RunResult:
     errors: dict = field(default_factory=dict)  # label -> count
     error_sample: str = ""
     note: str = ""
+    cpu_ms: dict = field(default_factory=dict)  # per request: server, postgres, clients
 
     @property
     def rate(self) -> float:
@@ -140,7 +141,65 @@ class RunResult:
             text += "   errors " + ", ".join(f"{k}: {v}" for k, v in self.errors.items())
         if self.note:
             text += f"   ({self.note})"
+        if self.cpu_ms:
+            text += "\n  {:<{}} CPU per request: {}".format(
+                "",
+                width,
+                ", ".join(f"{key} {value:.2f} ms" for key, value in self.cpu_ms.items()),
+            )
         return text
+
+    @property
+    def cpu_total_ms(self) -> float:
+        return sum(self.cpu_ms.values())
+
+
+# --- CPU per request ------------------------------------------------------------------------
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _processes():
+    """(pid, command name, process group, CPU seconds) of every process /proc shows."""
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                text = stat.read()
+        except OSError:
+            continue  # it ended meanwhile
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        cpu = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+        yield int(entry.name), name, int(fields[2]), cpu
+
+
+class CpuMeter:
+    """CPU seconds spent by the server (gunicorn's process group), PostgreSQL (every
+    ``postgres`` process) and this process (the load generator's threads) between two
+    readings. Throughput on a shared machine moves with its neighbours; the CPU an order
+    costs does much less, so it is the steadier figure for comparing two versions."""
+
+    def __init__(self, server_group: int | None):
+        self.server_group = server_group
+
+    def read(self) -> dict:
+        totals = {"server": 0.0, "postgres": 0.0}
+        if hasattr(os, "scandir") and os.path.isdir("/proc"):
+            for _pid, name, group, cpu in _processes():
+                if self.server_group is not None and group == self.server_group:
+                    totals["server"] += cpu
+                elif name == "postgres":
+                    totals["postgres"] += cpu
+        totals["clients"] = time.process_time()
+        return totals
+
+    @staticmethod
+    def per_request(before: dict, after: dict, count: int) -> dict:
+        if not count:
+            return {}
+        return {key: 1000 * (after[key] - before[key]) / count for key in before}
 
 
 def header(title: str) -> None:
@@ -265,13 +324,15 @@ class Client:
             self.conn.close()
 
 
-def run_closed_loop(name, count, clients, make_request, *, ok=(201,)) -> RunResult:
+def run_closed_loop(name, count, clients, make_request, *, ok=(201,), meter=None) -> RunResult:
     """``clients`` threads send ``count`` requests back to back (each waits for its answer).
 
     ``make_request(index, state)`` does one request and returns (status, body); ``state``
-    is a per-thread dict (for its connection).
+    is a per-thread dict (for its connection). With a ``CpuMeter``, the result also says
+    what CPU a request cost each side.
     """
     result = RunResult(name)
+    cpu_before = meter.read() if meter is not None else None
     counter = iter(range(count))
     lock = threading.Lock()
     latencies = []
@@ -311,6 +372,8 @@ def run_closed_loop(name, count, clients, make_request, *, ok=(201,)) -> RunResu
     result.seconds = time.perf_counter() - started
     result.latencies = latencies
     result.count = count - sum(result.errors.values())
+    if meter is not None:
+        result.cpu_ms = CpuMeter.per_request(cpu_before, meter.read(), count)
     return result
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from . import data
 from .common import (
     Client,
+    CpuMeter,
     Gunicorn,
     RunResult,
     header,
@@ -240,6 +241,7 @@ def run(*, count=2000, clients=8, warmup=100, rate=100, seconds=10, webhooks=Tru
                     count,
                     clients,
                     _http_request(server.port, API_PATH, api_headers, run_id, sku_codes, 2),
+                    meter=CpuMeter(server.process.pid),
                 )
                 print(results["api"].line(), flush=True)
                 results["paced"] = run_paced(
@@ -263,6 +265,7 @@ def run(*, count=2000, clients=8, warmup=100, rate=100, seconds=10, webhooks=Tru
                 count,
                 clients,
                 _http_request(server.port, BARE_PATH, bare_headers, f"{run_id}b", sku_codes, 5),
+                meter=CpuMeter(server.process.pid),
             )
             print(results["bare"].line(), flush=True)
         problems = _enqueue_problems(server.log)
@@ -272,7 +275,10 @@ def run(*, count=2000, clients=8, warmup=100, rate=100, seconds=10, webhooks=Tru
 
     run_closed_loop("warm-up", warmup, clients, _raw_sql_request(channel, skus))
     results["raw"] = run_closed_loop(
-        f"raw SQL (psycopg, {clients} threads)", count, clients, _raw_sql_request(channel, skus)
+        f"raw SQL (psycopg, {clients} threads)",
+        count,
+        clients,
+        _raw_sql_request(channel, skus),
     )
     print(results["raw"].line(), flush=True)
 
@@ -293,6 +299,11 @@ def run(*, count=2000, clients=8, warmup=100, rate=100, seconds=10, webhooks=Tru
     if api is not None and api.count:
         print(f"  ratio API / raw SQL:    {ratio(api.rate, raw_result.rate)}")
         print(f"  ratio API / bare view:  {ratio(api.rate, bare.rate)}   (target >= 0.50)")
+        if api.cpu_ms and bare.cpu_ms:
+            print(
+                "  the same in CPU (bare view's CPU per order / the API's): "
+                f"{ratio(bare.cpu_total_ms, api.cpu_total_ms)}"
+            )
         print(
             f"  targets: >= 200 orders/s sustained (measured {api.rate:.0f}); "
             f"p99 <= 200 ms at {rate}/s (measured {results['paced'].ms(0.99):.0f} ms)"

@@ -43,7 +43,12 @@ S = OrderStatus
 
 
 def place_orders(
-    specs: list[dict], *, actor: Actor, paid_by: str = "", read_known_first: bool = True
+    specs: list[dict],
+    *,
+    actor: Actor,
+    paid_by: str = "",
+    read_known_first: bool = True,
+    one_by_one_on_conflict: bool = True,
 ) -> list:
     """``specs``: keyword arguments of ``place_order`` per order (not drafts, no stock
     hold, no chosen warehouse). Returns, in the same order, the placed ``Order`` or the
@@ -53,9 +58,17 @@ def place_orders(
     ``read_known_first``: look up the batch's external ids before writing (a marketplace
     page often holds orders imported before). Without it, the unique constraint finds a
     duplicate and the batch is placed one by one; for batches where one is rare (API
-    requests), that saves a read per batch."""
+    requests), that saves a read per batch.
+
+    ``one_by_one_on_conflict``: on a conflict only the database sees, place the batch's
+    orders one by one, each in a savepoint. Without it the ``IntegrityError`` is raised
+    (and the caller's transaction must roll back): the batch then needs no savepoint."""
     assert transaction.get_connection().in_atomic_block, "place_orders needs a transaction"
     with batch_cache():
+        if not one_by_one_on_conflict:
+            return _place_batch(
+                specs, actor=actor, paid_by=paid_by, read_known_first=read_known_first
+            )
         try:
             with transaction.atomic():
                 return _place_batch(

@@ -14,11 +14,12 @@ the same events and webhooks), and each request answers with its own order or er
 - Leadership passes to the oldest waiting request when a batch is done, so no request
   keeps placing other requests' orders.
 - A batch holds orders of one actor only (the audit trail names who placed each), and
-  never the same channel and external id twice (the second waits for the next batch,
-  which then refuses it as a duplicate naming the order, as ``place_order`` does).
+  never the same channel and external id twice (the second waits for the next batch).
 - An order refused by its checks fails alone. If the batch's transaction fails as a
-  whole (a deadlock, a lost connection), nothing of it was written and every request of
-  the batch places its order alone, in its own thread and transaction.
+  whole (an external id imported before, which only the unique constraint sees; a
+  deadlock; a lost connection), nothing of it was written and every request of the
+  batch places its order alone, in its own thread and transaction: the duplicate is then
+  refused with 409 naming the order, as ``place_order`` refuses it.
 - A leader whose connection is already inside a transaction (a test's, an outer
   ``atomic``) places only its own order: others must not commit or roll back with it.
 
@@ -29,7 +30,7 @@ warehouse, a payment and ``Idempotency-Key`` requests go through ``place_order``
 import logging
 import threading
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from oms_site.actors import Actor
 from oms_site.errors import DomainError
@@ -128,56 +129,82 @@ class PlacementGroup:
 
     def _lead(self, leader: _Request) -> None:
         with self._lock:
-            batch = self._take_batch(leader)
-        try:
-            self._place(batch, leader.actor)
-        finally:
-            # Hand over to the oldest waiting request, then wake the batch's requests.
-            with self._lock:
-                successor = self._queue[0] if self._queue else None
-                if successor is None:
-                    self._leading = False
-                else:
-                    successor.lead = True
-            for request in batch:
-                if request is not leader:
-                    request.done.set()
-            if successor is not None:
-                successor.done.set()
-
-    def _place(self, batch: list[_Request], actor: Actor) -> None:
-        """One transaction for the batch; each request gets its order or its error. A
-        request left with neither places its order alone (nothing of it was written)."""
-        results, committed = None, False
-
-        def mark_committed():
-            nonlocal committed
-            committed = True
-
+            batch = _Batch(self, leader, self._take_batch(leader))
+        placed = False
         try:
             with transaction.atomic():
-                # Registered first, so it runs first after the commit: a later hook that
-                # fails can't make the batch look unwritten (and be placed twice).
-                transaction.on_commit(mark_committed)
-                results = place_orders(
-                    [r.bulk_spec for r in batch], actor=actor, read_known_first=False
+                # The first hook after the commit: the batch's requests answer, and the
+                # next leader starts, while this thread runs the other hooks (enqueueing
+                # webhook deliveries). A later hook that fails can't make the batch look
+                # unwritten (and be placed twice): it is finished by then.
+                transaction.on_commit(batch.finish)
+                # A duplicate external id (rare here) fails the batch: each request
+                # then places its order alone, and the duplicate is refused with 409.
+                batch.results = place_orders(
+                    [r.bulk_spec for r in batch.requests],
+                    actor=leader.actor,
+                    read_known_first=False,
+                    one_by_one_on_conflict=False,
                 )
-            committed = True  # committed, or joined the caller's transaction
+            placed = True  # committed, or joined the caller's transaction
+        except IntegrityError:
+            # An order imported before (the unique external id): nothing of the batch was
+            # written; each request places its order alone, and that one is refused.
+            logger.info(
+                "A batch of %d orders met a duplicate; each is placed alone", len(batch.requests)
+            )
         except Exception:
             logger.exception(
-                "A batch of %d orders failed as a whole%s",
-                len(batch),
-                " after its commit" if committed else "; each is placed alone",
+                "A batch of %d orders failed%s",
+                len(batch.requests),
+                " after its commit" if batch.finished else "; each is placed alone",
             )
-        if not committed:
-            return
-        for request, result in zip(batch, results, strict=True):
-            if isinstance(result, DomainError):
-                request.error = result
+        finally:
+            if not batch.finished:
+                if not placed:
+                    batch.results = None  # nothing of it was written
+                batch.finish()
+
+    def _hand_over(self) -> None:
+        """Leadership to the oldest waiting request, if any."""
+        with self._lock:
+            successor = self._queue[0] if self._queue else None
+            if successor is None:
+                self._leading = False
             else:
-                request.order = result
-        self.batches += 1
-        self.grouped_orders += len(batch)
+                successor.lead = True
+        if successor is not None:
+            successor.done.set()
+
+
+class _Batch:
+    """The requests one leader places in one transaction, and what became of them."""
+
+    def __init__(self, group: PlacementGroup, leader: _Request, requests: list[_Request]):
+        self.group = group
+        self.leader = leader
+        self.requests = requests
+        self.results = None  # place_orders' answer, once it has given one
+        self.finished = False
+
+    def finish(self) -> None:
+        """Once: give each request its order or error (none if the batch was not
+        written: it then places its order alone), wake them, hand leadership over."""
+        if self.finished:
+            return
+        self.finished = True
+        if self.results is not None:
+            for request, result in zip(self.requests, self.results, strict=True):
+                if isinstance(result, DomainError):
+                    request.error = result
+                else:
+                    request.order = result
+            self.group.batches += 1
+            self.group.grouped_orders += len(self.requests)
+        for request in self.requests:
+            if request is not self.leader:
+                request.done.set()
+        self.group._hand_over()
 
 
 _group = PlacementGroup()
