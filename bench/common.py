@@ -160,7 +160,8 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def _processes():
-    """(pid, command name, process group, CPU seconds) of every process /proc shows."""
+    """(pid, command name, parent, process group, CPU seconds, CPU seconds of its exited
+    children) of every process /proc shows."""
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -172,7 +173,8 @@ def _processes():
         name = text[text.index("(") + 1 : text.rindex(")")]
         fields = text[text.rindex(")") + 2 :].split()
         cpu = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
-        yield int(entry.name), name, int(fields[2]), cpu
+        children = (int(fields[13]) + int(fields[14])) / _CLOCK_TICKS
+        yield int(entry.name), name, int(fields[1]), int(fields[2]), cpu, children
 
 
 class CpuMeter:
@@ -181,18 +183,29 @@ class CpuMeter:
     readings. Throughput on a shared machine moves with its neighbours; the CPU an order
     costs does much less, so it is the steadier figure for comparing two versions."""
 
-    def __init__(self, server_group: int | None):
-        self.server_group = server_group
+    def __init__(self, server_groups, *, server_label="server", own_label="clients"):
+        """``server_groups``: the process group (or groups) of the processes measured as
+        the server; ``own_label`` names what this process does meanwhile."""
+        if isinstance(server_groups, int):
+            server_groups = {server_groups}
+        self.server_groups = set(server_groups or ())
+        self.server_label, self.own_label = server_label, own_label
 
     def read(self) -> dict:
-        totals = {"server": 0.0, "postgres": 0.0}
-        if hasattr(os, "scandir") and os.path.isdir("/proc"):
-            for _pid, name, group, cpu in _processes():
-                if self.server_group is not None and group == self.server_group:
-                    totals["server"] += cpu
-                elif name == "postgres":
+        totals = {self.server_label: 0.0, "postgres": 0.0}
+        if os.path.isdir("/proc"):
+            processes = list(_processes())
+            postgres = {pid for pid, name, *_ in processes if name == "postgres"}
+            for pid, _name, parent, group, cpu, children in processes:
+                if group in self.server_groups:
+                    totals[self.server_label] += cpu + children
+                elif pid in postgres:
                     totals["postgres"] += cpu
-        totals["clients"] = time.process_time()
+                    if parent not in postgres:
+                        # The postmaster: what its backends that ended (a connection
+                        # closed after a task) spent is counted in it.
+                        totals["postgres"] += children
+        totals[self.own_label] = time.process_time()
         return totals
 
     @staticmethod

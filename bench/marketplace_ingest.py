@@ -18,7 +18,7 @@ import time
 from decimal import Decimal
 
 from . import data
-from .common import BIN, ROOT, Gunicorn, RunResult, header, ratio, run_closed_loop
+from .common import BIN, ROOT, CpuMeter, Gunicorn, RunResult, header, ratio, run_closed_loop
 
 SKU_PREFIX = "BENCH-MKT"
 SKU_COUNT = 60
@@ -121,7 +121,11 @@ def _ingest(label, workers_count, *, count, skus, run_id, log_dir) -> RunResult:
     connection = _connection(run_id, label, server.url, skus)
     workers = _start_workers(workers_count, log_dir)
     result = RunResult(f"ingest, {workers_count} worker{'s' if workers_count > 1 else ''}")
+    meter = CpuMeter(
+        {process.pid for process, _log in workers}, server_label="workers", own_label="sandbox"
+    )
     try:
+        cpu_before = meter.read()
         started = time.monotonic()
         with Connection(broker_url()) as broker:
             sync_channel.apply_async(
@@ -135,6 +139,7 @@ def _ingest(label, workers_count, *, count, skus, run_id, log_dir) -> RunResult:
                 break
             time.sleep(0.2)
         result.seconds = time.monotonic() - started
+        result.cpu_ms = CpuMeter.per_request(cpu_before, meter.read(), count)
         if run is None or run.status != SyncRun.Status.SUCCEEDED:
             result.note = (
                 f"run {run.status if run else 'missing'}: {run.error[:200] if run else ''}"
@@ -204,16 +209,26 @@ def _api(skus, count, run_id) -> RunResult:
         return client.post("/api/v1/orders/", payloads[index], headers)
 
     with Gunicorn(workers=2, threads=4) as server:
-        return run_closed_loop("REST API POST /api/v1/orders/", count, 8, make)
+        return run_closed_loop(
+            "REST API POST /api/v1/orders/", count, 8, make, meter=CpuMeter(server.process.pid)
+        )
 
 
 def _line(result: RunResult, width=34) -> str:
     if not result.count:
         return f"  {result.name:<{width}} {result.note}"
-    return (
+    text = (
         f"  {result.name:<{width}} {result.rate:8.1f} orders/s   {result.seconds:6.1f} s   "
         f"({result.note})"
     )
+    if result.cpu_ms:
+        text += "\n  {:<{}} CPU per order: {} (all: {:.2f} ms)".format(
+            "",
+            width,
+            ", ".join(f"{key} {value:.2f} ms" for key, value in result.cpu_ms.items()),
+            result.cpu_total_ms,
+        )
+    return text
 
 
 def run(*, count=10_000, api_count=2000, worker_counts=(1, 2)):
