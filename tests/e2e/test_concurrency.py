@@ -130,6 +130,40 @@ def test_concurrent_imports_of_one_external_id_create_one_order():
     assert audit_stock() == []
 
 
+def test_forty_api_orders_at_once_for_thirty_units_are_placed_together_and_exactly():
+    """Plain API orders that arrive together are placed in shared transactions
+    (grouped placement): still exactly the stock there is, each answer its own order."""
+    from orders.services import grouped_placement
+
+    ChannelFactory()
+    sku = SKUFactory(code="TSHIRT-BLK-M")
+    stock(sku, WarehouseFactory(code="ber"), 30)
+    client = api_client()
+    group = grouped_placement._group
+    before = group.grouped_orders
+
+    responses = run_concurrently(
+        40,
+        lambda i: client.post(
+            "/api/v1/orders/",
+            order_payload(external_id=f"together-{i}", lines=(("TSHIRT-BLK-M", 1),)),
+            format="json",
+        ),
+    )
+
+    assert {r.status_code for r in responses} == {201}
+    assert group.grouped_orders - before == 40
+    statuses = [r.json()["status"] for r in responses]
+    assert statuses.count(OrderStatus.ALLOCATED) == 30
+    assert statuses.count(OrderStatus.BACKORDERED) == 10
+    for index, response in enumerate(responses):
+        created = response.json()
+        assert created["external_id"] == f"together-{index}"
+        assert client.get(f"/api/v1/orders/{created['number']}/").json() == created
+    assert StockLevel.objects.get(sku=sku).allocated == 30
+    assert audit_stock() == []
+
+
 def test_forty_checkouts_for_thirty_units_hold_exactly_thirty_and_refuse_cleanly():
     ChannelFactory()
     stock(SKUFactory(code="TSHIRT-BLK-M"), WarehouseFactory(code="ber"), 30)
