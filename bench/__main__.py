@@ -36,6 +36,11 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--no-webhooks", action="store_true", help="no webhook subscriber during the API run"
     )
+    parser.add_argument(
+        "--idempotency-keys",
+        action="store_true",
+        help="every API create carries its own Idempotency-Key",
+    )
     parser.add_argument("--orders-in-list", type=int, default=100_000, help="list page size")
     parser.add_argument("--big", action="store_true", help="also time the list at 1M orders")
     parser.add_argument(
@@ -95,6 +100,7 @@ def main(argv=None) -> int:
             rate=args.rate,
             seconds=args.seconds,
             webhooks=not args.no_webhooks,
+            keys=args.idempotency_keys,
         )
     if "list" in sections:
         from . import list_page

@@ -59,7 +59,9 @@ def _payload(run_id, index, sku_codes, rng):
     }
 
 
-def _http_request(port, path, headers, run_id, sku_codes, seed):
+def _http_request(port, path, headers, run_id, sku_codes, seed, *, keys=False):
+    """``keys``: every request carries its own ``Idempotency-Key``, as the README's
+    example create does."""
     rng = random.Random(seed)
     lock = threading.Lock()
 
@@ -70,7 +72,8 @@ def _http_request(port, path, headers, run_id, sku_codes, seed):
             state.setdefault("closers", []).append(client.close)
         with lock:
             payload = _payload(run_id, index, sku_codes, rng)
-        return client.post(path, payload, headers)
+        own = headers | {"Idempotency-Key": f"bench-{run_id}-{index}"} if keys else headers
+        return client.post(path, payload, own)
 
     return make
 
@@ -192,7 +195,7 @@ def _enqueue_problems(log_path) -> int:
     return len(re.findall(r"could not enqueue|Traceback", text))
 
 
-def run(*, count=2000, clients=8, warmup=100, rate=100, seconds=10, webhooks=True):
+def run(*, count=2000, clients=8, warmup=100, rate=100, seconds=10, webhooks=True, keys=False):
     from oms_site.models import WebhookSubscription
 
     header(
@@ -237,10 +240,12 @@ def run(*, count=2000, clients=8, warmup=100, rate=100, seconds=10, webhooks=Tru
                     _http_request(server.port, API_PATH, api_headers, f"{run_id}w", sku_codes, 1),
                 )
                 results["api"] = run_closed_loop(
-                    f"API POST {API_PATH}",
+                    f"API POST {API_PATH}" + (" (keys)" if keys else ""),
                     count,
                     clients,
-                    _http_request(server.port, API_PATH, api_headers, run_id, sku_codes, 2),
+                    _http_request(
+                        server.port, API_PATH, api_headers, run_id, sku_codes, 2, keys=keys
+                    ),
                     meter=CpuMeter(server.process.pid),
                 )
                 print(results["api"].line(), flush=True)
@@ -249,7 +254,9 @@ def run(*, count=2000, clients=8, warmup=100, rate=100, seconds=10, webhooks=Tru
                     rate,
                     seconds,
                     max(clients * 4, 32),
-                    _http_request(server.port, API_PATH, api_headers, f"{run_id}p", sku_codes, 3),
+                    _http_request(
+                        server.port, API_PATH, api_headers, f"{run_id}p", sku_codes, 3, keys=keys
+                    ),
                 )
                 print(results["paced"].line(), flush=True)
             else:

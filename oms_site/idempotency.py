@@ -41,8 +41,60 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     return response
 
 
-def has_idempotency_key(request) -> bool:
-    return bool(request.META.get(HEADER))
+def idempotency_key(request) -> str | None:
+    """The request's ``Idempotency-Key``, or None; a key too long is refused (422)."""
+    key = request.META.get(HEADER)
+    if not key:
+        return None
+    if len(key) > MAX_KEY_LENGTH:
+        raise ValidationFailed(
+            "Idempotency-Key is too long.", fields={"Idempotency-Key": ["At most 255 characters."]}
+        )
+    return key
+
+
+def known_response(request) -> Response | None:
+    """The first answer to this key, replayed; None if the key is new. A different body
+    under a used key is refused (422)."""
+    existing = IdempotencyRecord.objects.filter(
+        owner=_owner(request), key=idempotency_key(request)
+    ).first()
+    return None if existing is None else _replay(existing, _fingerprint(request))
+
+
+class KeyedCreate:
+    """The ``Idempotency-Key`` of a create whose work shares a transaction with others
+    (grouped order placement), in the order ``idempotent_create`` keeps: ``claim()``
+    writes the key's record before the work (a concurrent request with the same key then
+    waits on the unique index, and locks are always taken key first), ``answered()``
+    keeps the answer in it, ``refused()`` drops it (failed work is not remembered)."""
+
+    def __init__(self, request, respond):
+        self.request = request
+        self.respond = respond  # the work's result -> Response
+        self.owner = _owner(request)
+        self.key = idempotency_key(request)
+        self.record = None
+
+    @property
+    def sort_key(self) -> tuple[str, str]:
+        return (self.owner, self.key)
+
+    def claim(self) -> None:
+        self.record = IdempotencyRecord.objects.create(
+            owner=self.owner, key=self.key, request_fingerprint=_fingerprint(self.request)
+        )
+
+    def answered(self, result) -> Response:
+        response = self.respond(result)
+        self.record.response_status = response.status_code
+        # Stored exactly as the first response was rendered, so a replay is identical.
+        self.record.response_body = json.loads(JSONRenderer().render(response.data))
+        self.record.save(update_fields=["response_status", "response_body"])
+        return response
+
+    def refused(self) -> None:
+        self.record.delete()
 
 
 def idempotent_create(request, create, *, create_is_atomic: bool = False) -> Response:
@@ -52,23 +104,21 @@ def idempotent_create(request, create, *, create_is_atomic: bool = False) -> Res
     (a service marked ``@transaction.atomic``); without a key it then needs no outer one,
     which would only add a savepoint's round trips.
     """
-    key = request.META.get(HEADER)
-    if not key:
+    key = idempotency_key(request)
+    if key is None:
         if create_is_atomic:
             return create()
         with transaction.atomic():
             return create()
-    if len(key) > MAX_KEY_LENGTH:
-        raise ValidationFailed(
-            "Idempotency-Key is too long.", fields={"Idempotency-Key": ["At most 255 characters."]}
-        )
+    known = known_response(request)
+    if known is not None:
+        return known
     owner = _owner(request)
     fingerprint = _fingerprint(request)
-    existing = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
-    if existing is not None:
-        return _replay(existing, fingerprint)
     try:
         with transaction.atomic():
+            # The claim comes first: a concurrent request with the same key waits on the
+            # unique index until this one commits, then replays its answer.
             record = IdempotencyRecord.objects.create(
                 owner=owner, key=key, request_fingerprint=fingerprint
             )
@@ -78,7 +128,6 @@ def idempotent_create(request, create, *, create_is_atomic: bool = False) -> Res
                 transaction.set_rollback(True)
                 return response
             record.response_status = response.status_code
-            # Stored exactly as the first response was rendered, so a replay is identical.
             record.response_body = json.loads(JSONRenderer().render(response.data))
             record.save(update_fields=["response_status", "response_body"])
             return response

@@ -12,7 +12,12 @@ from oms_site import serializer_reuse
 from oms_site.actors import Actor
 from oms_site.api_auth import RequiresCapability, request_api_key
 from oms_site.errors import PermissionDenied, ValidationFailed
-from oms_site.idempotency import has_idempotency_key, idempotent_create
+from oms_site.idempotency import (
+    KeyedCreate,
+    idempotency_key,
+    idempotent_create,
+    known_response,
+)
 from oms_site.roles import Capability as C
 
 from .. import cached, services
@@ -124,39 +129,50 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             )
         warehouse = _warehouse(data.get("warehouse"))
 
-        def create():
-            spec = dict(
-                channel=channel,
-                external_id=data.get("external_id"),
-                currency=data.get("currency"),
-                customer=data.get("customer"),
-                email=data.get("email", ""),
-                shipping_address=data["shipping_address"],
-                billing_address=data.get("billing_address"),
-                shipping_method=data.get("shipping_method", ""),
-                shipping_total=data.get("shipping_total") or 0,
-                shipping_tax=data.get("shipping_tax"),
-                discount=data.get("discount") or 0,
-                expected_grand_total=data.get("grand_total"),
-                lines=[dict(line) for line in data["lines"]],
-                tags=data.get("tags", []),
-                notes=data.get("notes", ""),
-                reservation_token=data.get("reservation_token"),
-                warehouse=warehouse,
-                draft=data.get("draft", False),
-                payment=dict(data["payment"]) if data.get("payment") else None,
-            )
-            actor = Actor.from_request(request)
-            # A plain order without an Idempotency-Key (whose record must share the order's
-            # transaction) is placed together with this process's concurrent ones.
-            if not has_idempotency_key(request) and grouped_placement.eligible(spec):
-                order = grouped_placement.place_grouped(**spec, actor=actor)
-            else:
-                order = services.place_order(**spec, actor=actor)
+        spec = dict(
+            channel=channel,
+            external_id=data.get("external_id"),
+            currency=data.get("currency"),
+            customer=data.get("customer"),
+            email=data.get("email", ""),
+            shipping_address=data["shipping_address"],
+            billing_address=data.get("billing_address"),
+            shipping_method=data.get("shipping_method", ""),
+            shipping_total=data.get("shipping_total") or 0,
+            shipping_tax=data.get("shipping_tax"),
+            discount=data.get("discount") or 0,
+            expected_grand_total=data.get("grand_total"),
+            lines=[dict(line) for line in data["lines"]],
+            tags=data.get("tags", []),
+            notes=data.get("notes", ""),
+            reservation_token=data.get("reservation_token"),
+            warehouse=warehouse,
+            draft=data.get("draft", False),
+            payment=dict(data["payment"]) if data.get("payment") else None,
+        )
+        actor = Actor.from_request(request)
+
+        def create_alone():
+            order = services.place_order(**spec, actor=actor)
             return self._respond(order, status.HTTP_201_CREATED)
 
-        # Placement is one transaction; the response is built from the objects in hand.
-        return idempotent_create(request, create, create_is_atomic=True)
+        if not grouped_placement.eligible(spec):
+            # Placement is one transaction; the response is built from the objects in hand.
+            return idempotent_create(request, create_alone, create_is_atomic=True)
+        # A plain order is placed together with this process's concurrent ones.
+        if idempotency_key(request) is None:
+            order = grouped_placement.place_grouped(**spec, actor=actor)
+            return self._respond(order, status.HTTP_201_CREATED)
+        known = known_response(request)
+        if known is not None:
+            return known
+        return grouped_placement.place_grouped(
+            **spec,
+            actor=actor,
+            # The key's record, with the answer, is written in the batch's transaction.
+            hooks=KeyedCreate(request, lambda order: self._respond(order, status.HTTP_201_CREATED)),
+            alone=lambda: idempotent_create(request, create_alone, create_is_atomic=True),
+        )
 
     @extend_schema(
         responses=s.OrderEventSerializer(many=True),

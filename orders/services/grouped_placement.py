@@ -24,7 +24,9 @@ the same events and webhooks), and each request answers with its own order or er
   ``atomic``) places only its own order: others must not commit or roll back with it.
 
 Only plain orders are grouped: ``eligible`` says which. Drafts, stock holds, a chosen
-warehouse, a payment and ``Idempotency-Key`` requests go through ``place_order``.
+warehouse and a payment go through ``place_order``. A request with an ``Idempotency-Key``
+is grouped too: its record is claimed first in the batch's transaction and keeps the
+answer (``idempotency.KeyedCreate``); two requests with one key never share a batch.
 """
 
 import logging
@@ -54,28 +56,41 @@ def eligible(spec: dict) -> bool:
 
 
 class _Request:
-    __slots__ = ("spec", "actor", "done", "lead", "order", "error")
+    __slots__ = (
+        "spec",
+        "actor",
+        "hooks",
+        "claims",
+        "done",
+        "lead",
+        "order",
+        "answer",
+        "error",
+    )
 
-    def __init__(self, spec, actor):
+    def __init__(self, spec, actor, hooks=None):
         self.spec = spec
         self.actor = actor
+        self.hooks = hooks
         self.done = threading.Event()
         self.lead = False  # woken to lead the next batch
         self.order = None
+        self.answer = None  # what the hooks made of the order
         self.error = None
+        # What no other request of its batch may claim too: its external id, and its
+        # hooks' key (an Idempotency-Key).
+        self.claims = set()
+        if hooks is not None:
+            self.claims.add(("hooks", hooks.sort_key))
+        external_id = spec.get("external_id")
+        if external_id is not None and str(external_id).strip():
+            self.claims.add(("external_id", spec["channel"].pk, str(external_id).strip()))
 
     @property
     def bulk_spec(self) -> dict:
         """The spec as ``place_orders`` takes it: without the options it has no use for
         (``eligible`` made sure they are unset)."""
         return {k: v for k, v in self.spec.items() if k not in _GROUPED_OPTIONS}
-
-    @property
-    def external_key(self):
-        external_id = self.spec.get("external_id")
-        if external_id is None or not str(external_id).strip():
-            return None
-        return (self.spec["channel"].pk, str(external_id).strip())
 
 
 class PlacementGroup:
@@ -89,10 +104,17 @@ class PlacementGroup:
         self.batches = 0  # how many batches and orders were placed (read by tests)
         self.grouped_orders = 0
 
-    def place(self, spec: dict, actor: Actor):
+    def place(self, spec: dict, actor: Actor, *, hooks=None, alone=None):
         """Place one order (``place_order``'s keyword arguments, ``eligible``); returns
-        the order or raises the ``DomainError`` that refused it."""
-        request = _Request(spec, actor)
+        the order or raises the ``DomainError`` that refused it.
+
+        ``hooks``: the caller's own writes in the batch's transaction (an
+        ``idempotency.KeyedCreate``): ``claim()`` before any order of the batch is
+        placed (in ``sort_key`` order), then ``answered(order)``, whose value ``place``
+        returns, or ``refused()``. Two requests with one ``sort_key`` never share a batch.
+        If the batch fails as a whole, nothing of it was written and ``alone()`` is
+        returned instead (default: ``place_order`` on its own)."""
+        request = _Request(spec, actor, hooks)
         with self._lock:
             self._queue.append(request)
             lead = not self._leading
@@ -105,23 +127,22 @@ class PlacementGroup:
         if request.error is not None:
             raise request.error
         if request.order is None:  # its batch failed as a whole: nothing was written
-            return place_order(**spec, actor=actor)
-        return request.order
+            return alone() if alone is not None else place_order(**spec, actor=actor)
+        return request.answer if hooks is not None else request.order
 
     def _take_batch(self, leader: _Request) -> list[_Request]:
         """Under the lock: the leader's request and those queued behind it that may
         share its transaction."""
-        batch, keys = [leader], {leader.external_key}
+        batch, claimed = [leader], set(leader.claims)
         if not connection.in_atomic_block:
             for request in self._queue:
                 if len(batch) >= self.max_batch:
                     break
                 if request is leader or request.actor != leader.actor:
                     continue
-                key = request.external_key
-                if key is not None and key in keys:
+                if claimed & request.claims:
                     continue
-                keys.add(key)
+                claimed |= request.claims
                 batch.append(request)
         for request in batch:
             self._queue.remove(request)
@@ -138,14 +159,27 @@ class PlacementGroup:
                 # webhook deliveries). A later hook that fails can't make the batch look
                 # unwritten (and be placed twice): it is finished by then.
                 transaction.on_commit(batch.finish)
+                # The callers' claims first (their keys before any stock lock, as every
+                # other path takes them), in one order across batches.
+                hooked = [r for r in batch.requests if r.hooks is not None]
+                for request in sorted(hooked, key=lambda r: r.hooks.sort_key):
+                    request.hooks.claim()
                 # A duplicate external id (rare here) fails the batch: each request
                 # then places its order alone, and the duplicate is refused with 409.
-                batch.results = place_orders(
+                results = place_orders(
                     [r.bulk_spec for r in batch.requests],
                     actor=leader.actor,
                     read_known_first=False,
                     one_by_one_on_conflict=False,
                 )
+                for request, result in zip(batch.requests, results, strict=True):
+                    if request.hooks is None:
+                        continue
+                    if isinstance(result, DomainError):
+                        request.hooks.refused()
+                    else:
+                        request.answer = request.hooks.answered(result)
+                batch.results = results
             placed = True  # committed, or joined the caller's transaction
         except IntegrityError:
             # An order imported before (the unique external id): nothing of the batch was
@@ -210,7 +244,8 @@ class _Batch:
 _group = PlacementGroup()
 
 
-def place_grouped(*, actor: Actor, **spec):
+def place_grouped(*, actor: Actor, hooks=None, alone=None, **spec):
     """``place_order`` for a plain order (``eligible(spec)``), placed together with the
-    other requests of this process that place one at the same moment."""
-    return _group.place(spec, actor)
+    other requests of this process that place one at the same moment (see
+    ``PlacementGroup.place`` for ``hooks`` and ``alone``)."""
+    return _group.place(spec, actor, hooks=hooks, alone=alone)

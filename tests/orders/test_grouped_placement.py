@@ -12,6 +12,7 @@ from inventory import stock
 from inventory.models import StockLevel
 from oms_site.actors import Actor
 from oms_site.errors import Conflict, ValidationFailed
+from oms_site.models import IdempotencyRecord
 from orders.models import Order, OrderEvent
 from orders.services import grouped_placement
 from orders.services.grouped_placement import PlacementGroup
@@ -68,9 +69,8 @@ def test_an_api_order_is_placed_as_a_batch_of_one(api, channel, warehouse, sku):
     [
         ({"draft": True}, {}),
         ({"warehouse": "ber"}, {}),
-        ({}, {"HTTP_IDEMPOTENCY_KEY": "one-key"}),
     ],
-    ids=["draft", "chosen-warehouse", "idempotency-key"],
+    ids=["draft", "chosen-warehouse"],
 )
 def test_orders_with_options_are_placed_alone(api, channel, warehouse, sku, extra, headers):
     factories.stock(sku, warehouse, 5)
@@ -80,6 +80,44 @@ def test_orders_with_options_are_placed_alone(api, channel, warehouse, sku, extr
     response = api.post(URL, data=json.dumps(body), content_type="application/json", **headers)
     assert response.status_code == 201, response.content
     assert group.batches == before
+
+
+def test_a_keyed_order_is_grouped_and_its_key_replays_the_answer(api, channel, warehouse, sku):
+    factories.stock(sku, warehouse, 5)
+    group = grouped_placement._group
+    before = group.batches
+    body = json.dumps(order_payload(external_id="keyed-1"))
+    first = api.post(URL, data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert first.status_code == 201, first.content
+    assert group.batches == before + 1
+    again = api.post(URL, data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert group.batches == before + 1  # the replay placed nothing
+    assert Order.objects.count() == 1
+    other = json.dumps(order_payload(external_id="keyed-2"))
+    refused = api.post(URL, data=other, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-1")
+    assert refused.status_code == 422  # the key was used with another body
+
+
+def test_a_keyed_order_that_is_refused_leaves_its_key_free(api, channel, warehouse, sku):
+    factories.stock(sku, warehouse, 5)
+    bad = order_payload(lines=(("NO-SUCH-SKU", 1),))
+    refused = api.post(
+        URL, data=json.dumps(bad), content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-2"
+    )
+    assert refused.status_code == 422
+    assert "lines.0.sku" in refused.json()["error"]["fields"]
+    assert not IdempotencyRecord.objects.exists()
+    fixed = api.post(
+        URL,
+        data=json.dumps(order_payload()),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-2",
+    )
+    assert fixed.status_code == 201, fixed.content
+    assert IdempotencyRecord.objects.get(key="k-2").response_body == fixed.json()
 
 
 def test_a_batch_that_fails_as_a_whole_places_each_order_alone(shop, system_actor, monkeypatch):
