@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from oms_site import webhooks
+from oms_site import raw_reads, webhooks
 from oms_site.actors import Actor
 from oms_site.bulk_rows import insert_objects, update_rows
 from oms_site.errors import InsufficientStock, ValidationFailed
@@ -42,7 +42,11 @@ def lock_levels_for_routing(sku_ids) -> list[StockLevel]:
     ``allocate_many`` read only the levels' numbers. For an order of three SKUs in three
     warehouses, building a SKU and a warehouse for each of the nine levels doubled the
     call's CPU (1.2-1.3 ms against 0.6)."""
-    return list(stock_for_update().select_related(None).filter(sku_id__in=sorted(set(sku_ids))))
+    sku_ids = sorted(set(sku_ids))
+    if connection.vendor == "postgresql":
+        # The same rows, locks and order, without compiling the query each time.
+        return raw_reads.fetch(StockLevel, "sku_id", sku_ids, for_update=True)
+    return list(stock_for_update().select_related(None).filter(sku_id__in=sku_ids))
 
 
 def _ensure_levels(pairs) -> None:

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from inventory import cached as inventory_cached
 from inventory import routing, stock
+from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from inventory.models import SKU
 from oms_site import webhooks
@@ -165,8 +166,8 @@ def _place_batch(specs, *, actor, paid_by, read_known_first):
         for line in spec.get("lines") or []
         if isinstance(line, dict)
     }
-    for sku in SKU.objects.filter(code__in=[c for c in codes if isinstance(c, str)]).select_related(
-        "product", "supplier"
+    for sku in inventory_selectors.skus_with_product_and_supplier(
+        [c for c in codes if isinstance(c, str)]
     ):
         remember(("sku", sku.code), sku)
     built = []  # (index, order, priced)

@@ -2,9 +2,10 @@
 
 from collections import defaultdict
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from oms_site import raw_reads
 from oms_site.actors import Actor
 from oms_site.bulk_rows import update_rows
 from oms_site.errors import ValidationFailed
@@ -80,7 +81,12 @@ def customers_for_orders(buyers: dict) -> dict:
 
 def _candidates_by_email(emails) -> dict:
     by_email = defaultdict(list)
-    for customer in Customer.objects.filter(email__in=emails).order_by("pk"):
+    if connection.vendor == "postgresql":
+        # The same rows and order, without compiling the query each time.
+        found = raw_reads.fetch(Customer, "email", list(emails))
+    else:
+        found = Customer.objects.filter(email__in=emails).order_by("pk")
+    for customer in found:
         by_email[customer.email].append(customer)
     return by_email
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django_countries import countries
 
 from inventory import geocoding
+from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from inventory.models import SKU, Warehouse
 from oms_site import webhooks
@@ -103,7 +104,7 @@ def skus_by_code(codes) -> dict:
         else:
             found[code] = sku
     if missing:
-        for sku in SKU.objects.filter(code__in=missing).select_related("product", "supplier"):
+        for sku in inventory_selectors.skus_with_product_and_supplier(missing):
             found[sku.code] = sku
             remember(("sku", sku.code), sku)
     return found
