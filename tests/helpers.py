@@ -71,3 +71,22 @@ def run_at_once(target, calls) -> list[Exception]:
     for thread in threads:
         thread.join()
     return errors
+
+
+def placement_spec(channel, external_id, lines, **extra):
+    """Keyword arguments of ``place_order`` for an order to Köln, in EUR, of ``lines``
+    ((SKU code, quantity) pairs), its buyer named after the external id."""
+    return {
+        "channel": channel,
+        "external_id": external_id,
+        "currency": "EUR",
+        "customer": {"email": f"{external_id}@example.com", "name": "Erika"},
+        "shipping_address": {
+            "name": "Erika",
+            "line1": "Heidestrasse 17",
+            "city": "Köln",
+            "country": "DE",
+        },
+        "lines": [{"sku": code, "quantity": qty} for code, qty in lines],
+        **extra,
+    }

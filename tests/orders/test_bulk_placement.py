@@ -12,26 +12,10 @@ from orders.services import place_order
 from orders.services.bulk_placement import place_orders
 
 from .. import factories
+from ..helpers import placement_spec as spec
 from ..helpers import run_at_once
 
 pytestmark = pytest.mark.django_db
-
-
-def spec(channel, external_id, lines, **extra):
-    return {
-        "channel": channel,
-        "external_id": external_id,
-        "currency": "EUR",
-        "customer": {"email": f"{external_id}@example.com", "name": "Erika"},
-        "shipping_address": {
-            "name": "Erika",
-            "line1": "Heidestrasse 17",
-            "city": "Köln",
-            "country": "DE",
-        },
-        "lines": [{"sku": code, "quantity": qty} for code, qty in lines],
-        **extra,
-    }
 
 
 def one_sku_in_stock(code, units, actor):

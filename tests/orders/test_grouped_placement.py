@@ -18,28 +18,15 @@ from orders.services import grouped_placement
 from orders.services.grouped_placement import PlacementGroup
 
 from .. import factories
-from ..helpers import order_payload
+from ..helpers import order_payload, placement_spec
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/orders/"
 
 
-def spec(channel, external_id, code="GRP-1", **extra):
-    return {
-        "channel": channel,
-        "external_id": external_id,
-        "currency": "EUR",
-        "customer": {"email": f"{external_id}@example.com", "name": "Erika"},
-        "shipping_address": {
-            "name": "Erika",
-            "line1": "Heidestrasse 17",
-            "city": "Köln",
-            "country": "DE",
-        },
-        "lines": [{"sku": code, "quantity": 1}],
-        **extra,
-    }
+def spec(channel, external_id, code="GRP-1"):
+    return placement_spec(channel, external_id, [(code, 1)])
 
 
 @pytest.fixture
