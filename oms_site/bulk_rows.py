@@ -65,14 +65,49 @@ def new_ids(model, count: int) -> list[int]:
     return list(range(row[0] - count + 1, row[0] + 1))
 
 
-def insert_rows(model, rows: list[dict], *, ids: bool = False) -> list[int] | None:
+def new_ids_of(*wanted: tuple) -> list[list[int]]:
+    """``new_ids`` for several models at once, ``wanted`` being (model, count) pairs; on
+    PostgreSQL in one statement."""
+    if connection.vendor != "postgresql":
+        return [new_ids(model, count) for model, count in wanted]
+    draws = [(model, count) for model, count in wanted if count > 0]
+    if not draws:
+        return [[] for _ in wanted]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT "
+            + ", ".join(
+                "ARRAY(SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s))"
+                for _ in draws
+            ),
+            [
+                value
+                for model, count in draws
+                for value in (model._meta.db_table, model._meta.pk.column, count)
+            ],
+        )
+        drawn = iter(cursor.fetchone())
+    return [sorted(next(drawn)) if count > 0 else [] for _model, count in wanted]
+
+
+# Up to this many rows an INSERT is cheaper than a COPY (one round trip, not two: 85
+# against 130 us of CPU for three rows; at ten rows the COPY is cheaper).
+SMALL_INSERT_ROWS = 3
+
+
+def insert_rows(
+    model, rows: list[dict], *, ids: bool = False, given_ids: list[int] | None = None
+) -> list[int] | None:
     """Insert ``rows`` (dicts of field attnames, e.g. ``order_id``; every row the same
-    keys) into ``model``'s table, in order. Returns their new ids when ``ids``."""
+    keys) into ``model``'s table, in order. Returns their new ids when ``ids``;
+    ``given_ids`` are ids drawn before (``new_ids_of``) for the rows to take."""
     if not rows:
-        return [] if ids else None
+        return [] if ids or given_ids is not None else None
+    if given_ids is not None:
+        rows = [row | {model._meta.pk.attname: pk} for row, pk in zip(rows, given_ids, strict=True)]
     if connection.vendor != "postgresql":
         made = model.objects.bulk_create([model(**row) for row in rows], batch_size=2000)
-        return [obj.pk for obj in made] if ids else None
+        return [obj.pk for obj in made] if ids or given_ids is not None else None
     given = list(rows[0])
     defaults = default_values(model, set(given))
     fields = {f.attname: f for f in model._meta.concrete_fields}
@@ -80,22 +115,32 @@ def insert_rows(model, rows: list[dict], *, ids: bool = False) -> list[int] | No
     # the defaults once in all.
     prepared = [name for name in given if fields[name].get_internal_type() == "JSONField"]
     constant = [fields[n].get_db_prep_save(v, connection) for n, v in defaults.items()]
-    drawn = new_ids(model, len(rows)) if ids else None
+    drawn = new_ids(model, len(rows)) if ids else given_ids
     columns = ([model._meta.pk.column] if ids else []) + [
         fields[name].column for name in [*given, *defaults]
     ]
-    sql = "COPY {} ({}) FROM STDIN".format(
-        connection.ops.quote_name(model._meta.db_table),
-        ", ".join(connection.ops.quote_name(c) for c in columns),
-    )
+    table = connection.ops.quote_name(model._meta.db_table)
+    column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
+    values = []
+    for n, row in enumerate(rows):
+        for name in prepared:
+            row = row | {name: fields[name].get_db_prep_save(row[name], connection)}
+        values.append(([drawn[n]] if ids else []) + [row[name] for name in given] + constant)
+    if len(rows) <= SMALL_INSERT_ROWS:
+        placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({column_list}) VALUES "
+                + ", ".join([placeholders] * len(values)),
+                [value for row_values in values for value in row_values],
+            )
+        return drawn
     # Django's cursor turns the driver's errors into its own (IntegrityError, ...) but not
     # those of COPY, which callers catch the same way as an INSERT's: wrap it.
+    sql = f"COPY {table} ({column_list}) FROM STDIN"
     with connection.wrap_database_errors, connection.cursor() as cursor, cursor.copy(sql) as copy:
-        for n, row in enumerate(rows):
-            for name in prepared:
-                row = row | {name: fields[name].get_db_prep_save(row[name], connection)}
-            values = [row[name] for name in given] + constant
-            copy.write_row(([drawn[n]] if ids else []) + values)
+        for row_values in values:
+            copy.write_row(row_values)
     return drawn
 
 

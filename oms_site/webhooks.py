@@ -26,7 +26,7 @@ from django.core.validators import URLValidator
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .bulk_rows import default_values, insert_rows
+from .bulk_rows import default_values, insert_rows, new_ids_of
 from .errors import ValidationFailed
 from .models import (
     OutboxEvent,
@@ -314,8 +314,13 @@ def publish_many(event_type: str, payloads: list[dict]) -> int:
         return 0
     subjects = [subject_of(event_type, payload)[:200] for payload in payloads]
     sequences = next_sequences(subjects)
-    # Written with COPY (a marketplace page or a bulk job publishes hundreds at once).
-    event_ids = insert_rows(
+    subscriptions = [sub for sub in _active_subscriptions.get() if sub.wants(event_type)]
+    # The events' and the deliveries' ids in one statement, then each table written at
+    # once (COPY past a few rows: a marketplace page or a bulk job publishes hundreds).
+    event_ids, delivery_ids = new_ids_of(
+        (OutboxEvent, len(payloads)), (WebhookDelivery, len(payloads) * len(subscriptions))
+    )
+    insert_rows(
         OutboxEvent,
         [
             {
@@ -326,19 +331,18 @@ def publish_many(event_type: str, payloads: list[dict]) -> int:
             }
             for payload, subject in zip(payloads, subjects, strict=True)
         ],
-        ids=True,
+        given_ids=event_ids,
     )
     now = timezone.now()
-    subscriptions = [sub for sub in _active_subscriptions.get() if sub.wants(event_type)]
     if subscriptions:
-        delivery_ids = insert_rows(
+        insert_rows(
             WebhookDelivery,
             [
                 {"subscription_id": sub.pk, "event_id": event_id, "next_attempt_at": now}
                 for event_id in event_ids
                 for sub in subscriptions
             ],
-            ids=True,
+            given_ids=delivery_ids,
         )
         transaction.on_commit(lambda: _enqueue_batches(delivery_ids))
     return len(event_ids)

@@ -29,7 +29,7 @@ from inventory.models import SKU
 from oms_site import webhooks
 from oms_site.actors import Actor
 from oms_site.batch_cache import batch_cache, remember
-from oms_site.bulk_rows import insert_objects, new_ids
+from oms_site.bulk_rows import insert_objects, new_ids_of
 from oms_site.errors import Conflict, DomainError
 from oms_site.money import validate_currency
 
@@ -343,13 +343,14 @@ def _place_batch(specs, *, actor, paid_by, read_known_first):
     # ids are drawn first, so every row (the number, the stored routing decision naming its
     # lines) is complete when it is written, each table in one COPY (PostgreSQL).
     orders = [order for _, order, _ in built]
-    for order, pk in zip(orders, new_ids(Order, len(orders)), strict=True):
+    all_lines = [line for index, _, _ in built for line in lines_of[index]]
+    order_ids, line_ids = new_ids_of((Order, len(orders)), (OrderLine, len(all_lines)))
+    for order, pk in zip(orders, order_ids, strict=True):
         order.pk = pk
         order.number = f"SO-{pk:07d}"  # like place_order; more digits past 9,999,999
         order.created_at = order.updated_at = now
     index_of = {i: order for i, order, _ in built}
-    all_lines = [line for index, _, _ in built for line in lines_of[index]]
-    for line, pk in zip(all_lines, new_ids(OrderLine, len(all_lines)), strict=True):
+    for line, pk in zip(all_lines, line_ids, strict=True):
         line.pk = pk
     for index, order, _ in built:
         for line in lines_of[index]:
