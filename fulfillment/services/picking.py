@@ -178,23 +178,29 @@ def _candidates(warehouse, rules: WaveRules) -> list[Candidate]:
     return candidates
 
 
-def _lock_free_orders(candidates: list[Candidate]) -> list[Candidate]:
+def _lock_free_orders(candidates: list[Candidate], warehouse) -> list[Candidate]:
     """Keep the candidates whose order rows we could lock now (others are being worked on
-    by someone else: another wave, a cancel). SQLite has no row locks: it serialises
-    writers anyway."""
+    by someone else: another wave, a cancel) and that still wait to be picked here. A
+    wave that committed between our read of the candidates and our lock has given some
+    of them a shipment: once the rows are ours, a new statement sees it. SQLite has no
+    row locks: it serialises writers anyway."""
     if connection.vendor != "postgresql" or not candidates:
         return candidates
     ids = [c.order_id for c in candidates]
-    locked = set()
+    kept = set()
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
-        locked.update(
+        locked = list(
             Order.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk__in=chunk, status__in=[OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_SHIPPED])
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-    return [c for c in candidates if c.order_id in locked]
+        taken = Shipment.objects.filter(
+            order_id__in=locked, warehouse=warehouse, status__in=OPEN_SHIPMENT_STATUSES
+        ).values_list("order_id", flat=True)
+        kept.update(set(locked) - set(taken))
+    return [c for c in candidates if c.order_id in kept]
 
 
 def _chunks(candidates: list[Candidate], rules: WaveRules) -> list[list[Candidate]]:
@@ -228,7 +234,7 @@ def create_pick_lists(*, warehouse, actor: Actor, rules: WaveRules | None = None
     lists (none when no order qualifies)."""
     rules = rules or WaveRules()
     _validate(rules)
-    candidates = _lock_free_orders(_candidates(warehouse, rules))
+    candidates = _lock_free_orders(_candidates(warehouse, rules), warehouse)
     if rules.order_numbers and not candidates:
         raise Conflict(
             "None of these orders has units allocated at "

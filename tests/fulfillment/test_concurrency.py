@@ -41,3 +41,31 @@ def test_concurrent_waves_never_share_an_order(skus, berlin, place):
     entries = list(PickListOrder.objects.values_list("order_id", flat=True))
     assert sorted(entries) == sorted(o.pk for o in orders)  # each exactly once
     assert Shipment.objects.count() == 20
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_wave_that_read_its_orders_before_another_wave_committed_skips_them(skus, berlin, place):
+    """The candidates are read before their rows are locked: orders another wave took in
+    between are left out, not put on a second pick list (nor failed on the constraint)."""
+    from django.db import transaction
+
+    from fulfillment.services import picking
+
+    orders = [place(("MUG-WHT", 1)) for _ in range(4)]
+    rules = WaveRules(max_orders=2, max_lists=0)
+    read_first = picking._candidates(berlin, rules)
+    assert {c.order_id for c in read_first} == {o.pk for o in orders}
+
+    def other_wave():
+        try:
+            services.create_pick_lists(warehouse=berlin, actor=SYSTEM, rules=rules)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_wave)
+    thread.start()
+    thread.join()
+    with transaction.atomic():
+        assert picking._lock_free_orders(read_first, berlin) == []
+    assert Shipment.objects.count() == 4
