@@ -236,6 +236,7 @@ def _place_batch(specs, *, actor, paid_by, read_known_first):
     find_customer.resolve([(order, buyer_of[index]) for index, order, _ in built])
 
     now = timezone.now()
+    buyers_seen = set()
     events = []  # written after the orders (they need ids): (order, event)
     lines_of = {}
     for index, order, priced in built:
@@ -268,7 +269,11 @@ def _place_batch(specs, *, actor, paid_by, read_known_first):
                 to_status=S.PENDING,
             )
         )
-        reasons = hold_reasons(order)
+        # A buyer's second order in the batch is not a first order, though the first
+        # is not written yet.
+        reasons = hold_reasons(order, customers_with_orders=buyers_seen)
+        if order.customer is not None:
+            buyers_seen.add(order.customer.pk)
         if reasons:
             reason = " ".join(reasons)
             order.hold(reason[:300])

@@ -273,8 +273,9 @@ def _customer(raw, email, channel) -> Customer | None:
     )
 
 
-def hold_reasons(order: Order) -> list[str]:
-    """The configured pre-fulfillment checks this order fails."""
+def hold_reasons(order: Order, *, customers_with_orders=frozenset()) -> list[str]:
+    """The configured pre-fulfillment checks this order fails. ``customers_with_orders``:
+    customers (ids) with an order not yet written, earlier in the same batch."""
     reasons = []
     for rule in cached.enabled_hold_rules():
         kind = rule.kind
@@ -291,7 +292,9 @@ def hold_reasons(order: Order) -> list[str]:
             if rule.threshold is None:
                 continue
             if kind == HoldRule.Kind.FIRST_ORDER_HIGH_VALUE and (
-                order.customer is None or order.customer.orders.exclude(pk=order.pk).exists()
+                order.customer is None
+                or order.customer.pk in customers_with_orders
+                or order.customer.orders.exclude(pk=order.pk).exists()
             ):
                 continue
             converted = convert_to_base(order.grand_total, order.currency, timezone.localdate())

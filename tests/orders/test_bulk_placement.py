@@ -289,3 +289,24 @@ def test_two_batches_with_the_same_orders_place_each_once(system_actor):
     refused = [r for rs in results.values() for r in rs if isinstance(r, Conflict)]
     assert len(refused) == 5 and {r.code for r in refused} == {"duplicate_external_id"}
     assert StockLevel.objects.get(sku=sku).allocated == 15
+
+
+def test_a_new_buyers_second_order_in_a_batch_is_not_a_first_order(world, system_actor, settings):
+    """First order above a threshold: held once per buyer, as ``place_order`` would hold
+    only the first of two orders placed one after the other."""
+    from orders.models import HoldRule
+
+    settings.OMS_BASE_CURRENCY = "EUR"
+    channel, _ = world
+    HoldRule.objects.create(kind=HoldRule.Kind.FIRST_ORDER_HIGH_VALUE, threshold=20)
+    buyer = {"email": "first@example.com", "name": "First"}
+    with transaction.atomic():
+        first, second = place_orders(
+            [
+                spec(channel, "first-1", [("B-0", 3)], customer=buyer),
+                spec(channel, "first-2", [("B-1", 3)], customer=buyer),
+            ],
+            actor=system_actor,
+        )
+    assert first.status == "on_hold" and "First order" in first.hold_reason
+    assert second.status == "allocated"
