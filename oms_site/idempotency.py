@@ -63,17 +63,19 @@ def known_response(request) -> Response | None:
 
 
 class KeyedCreate:
-    """The ``Idempotency-Key`` of a create whose work shares a transaction with others
-    (grouped order placement), in the order ``idempotent_create`` keeps: ``claim()``
-    writes the key's record before the work (a concurrent request with the same key then
-    waits on the unique index, and locks are always taken key first), ``answered()``
-    keeps the answer in it, ``refused()`` drops it (failed work is not remembered)."""
+    """The record of one create under an ``Idempotency-Key``, in the order every create
+    keeps: ``claim()`` writes it before the work (a concurrent request with the same key
+    then waits on the unique index, and locks are always taken key first), ``keep()``
+    stores the answer in it, ``refused()`` drops it (failed work is not remembered).
+    ``idempotent_create`` uses it around one create; grouped order placement around
+    each order of a batch that shares one transaction (``answered``)."""
 
-    def __init__(self, request, respond):
+    def __init__(self, request, respond=None):
         self.request = request
-        self.respond = respond  # the work's result -> Response
+        self.respond = respond  # the work's result -> Response (for ``answered``)
         self.owner = _owner(request)
         self.key = idempotency_key(request)
+        self.fingerprint = _fingerprint(request)
         self.record = None
 
     @property
@@ -82,16 +84,18 @@ class KeyedCreate:
 
     def claim(self) -> None:
         self.record = IdempotencyRecord.objects.create(
-            owner=self.owner, key=self.key, request_fingerprint=_fingerprint(self.request)
+            owner=self.owner, key=self.key, request_fingerprint=self.fingerprint
         )
 
-    def answered(self, result) -> Response:
-        response = self.respond(result)
+    def keep(self, response: Response) -> Response:
         self.record.response_status = response.status_code
         # Stored exactly as the first response was rendered, so a replay is identical.
         self.record.response_body = json.loads(JSONRenderer().render(response.data))
         self.record.save(update_fields=["response_status", "response_body"])
         return response
+
+    def answered(self, result) -> Response:
+        return self.keep(self.respond(result))
 
     def refused(self) -> None:
         self.record.delete()
@@ -104,8 +108,7 @@ def idempotent_create(request, create, *, create_is_atomic: bool = False) -> Res
     (a service marked ``@transaction.atomic``); without a key it then needs no outer one,
     which would only add a savepoint's round trips.
     """
-    key = idempotency_key(request)
-    if key is None:
+    if idempotency_key(request) is None:
         if create_is_atomic:
             return create()
         with transaction.atomic():
@@ -113,27 +116,19 @@ def idempotent_create(request, create, *, create_is_atomic: bool = False) -> Res
     known = known_response(request)
     if known is not None:
         return known
-    owner = _owner(request)
-    fingerprint = _fingerprint(request)
+    keyed = KeyedCreate(request)
     try:
         with transaction.atomic():
-            # The claim comes first: a concurrent request with the same key waits on the
-            # unique index until this one commits, then replays its answer.
-            record = IdempotencyRecord.objects.create(
-                owner=owner, key=key, request_fingerprint=fingerprint
-            )
+            keyed.claim()
             response = create()
             if response.status_code >= 400:
                 # Failed work is not remembered: the client may fix the body and retry.
                 transaction.set_rollback(True)
                 return response
-            record.response_status = response.status_code
-            record.response_body = json.loads(JSONRenderer().render(response.data))
-            record.save(update_fields=["response_status", "response_body"])
-            return response
+            return keyed.keep(response)
     except IntegrityError:
         # A concurrent request with the same key committed first.
-        existing = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
+        existing = IdempotencyRecord.objects.filter(owner=keyed.owner, key=keyed.key).first()
         if existing is None:
             raise
-        return _replay(existing, fingerprint)
+        return _replay(existing, keyed.fingerprint)

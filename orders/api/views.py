@@ -152,17 +152,22 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         )
         actor = Actor.from_request(request)
 
-        def create_alone():
-            order = services.place_order(**spec, actor=actor)
+        def created(order):
             return self._respond(order, status.HTTP_201_CREATED)
 
-        if not grouped_placement.eligible(spec):
+        def create_alone():
             # Placement is one transaction; the response is built from the objects in hand.
-            return idempotent_create(request, create_alone, create_is_atomic=True)
+            return idempotent_create(
+                request,
+                lambda: created(services.place_order(**spec, actor=actor)),
+                create_is_atomic=True,
+            )
+
+        if not grouped_placement.eligible(spec):
+            return create_alone()
         # A plain order is placed together with this process's concurrent ones.
         if idempotency_key(request) is None:
-            order = grouped_placement.place_grouped(**spec, actor=actor)
-            return self._respond(order, status.HTTP_201_CREATED)
+            return created(grouped_placement.place_grouped(**spec, actor=actor))
         known = known_response(request)
         if known is not None:
             return known
@@ -170,8 +175,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             **spec,
             actor=actor,
             # The key's record, with the answer, is written in the batch's transaction.
-            hooks=KeyedCreate(request, lambda order: self._respond(order, status.HTTP_201_CREATED)),
-            alone=lambda: idempotent_create(request, create_alone, create_is_atomic=True),
+            hooks=KeyedCreate(request, created),
+            alone=create_alone,
         )
 
     @extend_schema(
