@@ -6,7 +6,7 @@ orders (1-3 lines, paid, merchant-fulfilled). For each worker count a fresh Amaz
 channel and connection point at a fresh copy of those orders; the workers are real
 ``celery worker`` processes on the real broker (Redis: ``BENCH_BROKER_URL``, default
 ``redis://127.0.0.1:6379/4``); the clock runs from enqueueing the sync to the run's
-success (every page fetched with getOrders, every order's lines with getOrderItems, every
+success (every page fetched with searchOrders, the orders' items inline, every
 order placed, routed, allocated, with events, ledger and outbox, and the cursor moved).
 The API baseline POSTs the same orders (``--api-count`` of them) to
 ``/api/v1/orders/`` through gunicorn (2 workers x 4 threads) from 8 client threads.
@@ -29,7 +29,6 @@ OPTIONS = {
     "seller_id": "A2BENCH",
     "marketplace_ids": ["A1F83G8C2ARO7P"],
     "country": "GB",
-    "item_fetch_concurrency": 8,
 }
 
 
@@ -233,7 +232,7 @@ def _line(result: RunResult, width=34) -> str:
 
 def run(*, count=10_000, api_count=2000, worker_counts=(1, 2)):
     header(
-        f"Marketplace ingest: {count} Amazon orders (100 a page, getOrderItems per order) "
+        f"Marketplace ingest: {count} Amazon orders (searchOrders, 100 a page, items inline) "
         f"by Celery workers on {broker_url()}, beside the REST API"
     )
     data.ensure_places()

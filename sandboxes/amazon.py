@@ -1,27 +1,47 @@
-"""Amazon SP-API stub: Login with Amazon, Orders v0, shipment confirmation, Listings Items.
+"""Amazon SP-API stub: Login with Amazon, Orders API 2026-01-01 (searchOrders, getOrder),
+shipment confirmation (Orders v0, which 2026-01-01 keeps), Listings Items.
 
-Speaks the v0 shapes (``payload.Orders``, ``NextToken``, ``OrderItems`` with
-``ItemPrice``/``ItemTax`` as ``{CurrencyCode, Amount}`` with decimal strings); EU/UK
-prices include VAT. ``Pending`` orders carry no address or buyer e-mail; ``AFN`` orders
-are Amazon's to ship. Errors are ``{"errors": [{"code", "message", "details"}]}``.
+Orders come in the 2026-01-01 shapes: camelCase fields, ``orderItems`` inline, money as
+``{amount, currencyCode}`` with decimal strings, the optional datasets only for the
+``includedData`` asked for, pages by ``paginationToken`` (the previous page's
+``pagination.nextToken``, with the request's other parameters sent again). EU/UK prices
+include VAT. ``PENDING`` orders carry no buyer, address or proceeds; ``AMAZON``-fulfilled
+(FBA) orders are Amazon's to ship. Errors are ``{"errors": [{"code", "message",
+"details"}]}``.
 """
 
 import base64
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs, unquote
 
 from .core import Marketplace, Store, iso, money
 
 STATUS = {
-    "pending": "Pending",
-    "unshipped": "Unshipped",
-    "partially_shipped": "PartiallyShipped",
-    "shipped": "Shipped",
-    "cancelled": "Canceled",
+    "pending": "PENDING",
+    "unshipped": "UNSHIPPED",
+    "partially_shipped": "PARTIALLY_SHIPPED",
+    "shipped": "SHIPPED",
+    "cancelled": "CANCELLED",
 }
 MARKETPLACES = {"GBP": "A1F83G8C2ARO7P", "EUR": "A1PA6795UKMFR9"}
+MARKETPLACE_NAMES = {"GBP": "Amazon.co.uk", "EUR": "Amazon.de"}
+INCLUDED_DATA = {
+    "BUYER",
+    "RECIPIENT",
+    "PROCEEDS",
+    "EXPENSE",
+    "PROMOTION",
+    "CANCELLATION",
+    "FULFILLMENT",
+    "PACKAGES",
+    "TAX",
+    "PAYMENT",
+    "FULFILLMENT_ORDERS",
+}
+# searchOrders: all parameters but these must come again, unchanged, with a page token.
+PAGE_MAY_CHANGE = {"paginationToken", "maxResultsPerPage", "includedData"}
 
 
 def amazon_id(sequence, rng) -> str:
@@ -36,6 +56,10 @@ def _tax(gross: Decimal, rate: Decimal) -> Decimal:
     return Decimal(money(gross * rate / (1 + rate)))
 
 
+def _money(amount, currency) -> dict:
+    return {"amount": money(amount), "currencyCode": currency}
+
+
 class AmazonSandbox(Marketplace):
     name = "amazon"
 
@@ -43,86 +67,122 @@ class AmazonSandbox(Marketplace):
         super().__init__(store, faults, credentials)
         self.seller_id = credentials.get("seller_id", "A2SELLERDEMO")
 
-    # --- rendering ---
-    def order_json(self, order) -> dict:
+    # --- rendering (Orders API 2026-01-01) ---
+    def order_json(self, order, included: set) -> dict:
+        """One order as searchOrders and getOrder give it: the basic fields, the items
+        always, the rest only for the ``includedData`` asked for. Pending orders carry no
+        buyer, address or proceeds yet; buyer e-mails are for merchant-fulfilled orders."""
         status = STATUS[order["status"]]
-        rate = Decimal(order["tax_rate"])
-        total = sum(Decimal(ln["unit_price"]) * ln["quantity"] for ln in order["lines"]) + Decimal(
-            order["shipping"]
-        )
+        currency = order["currency"]
+        paid = status != "PENDING"
         data = {
-            "AmazonOrderId": order["id"],
-            "PurchaseDate": iso(order["created"]),
-            "LastUpdateDate": iso(order["updated"]),
-            "OrderStatus": status,
-            "FulfillmentChannel": "AFN" if order["afn"] else "MFN",
-            "SalesChannel": "Amazon.co.uk",
-            "ShipServiceLevel": "Std UK Dom_1",
-            "MarketplaceId": MARKETPLACES.get(order["currency"], MARKETPLACES["GBP"]),
-            "IsPrime": False,
-            "IsBusinessOrder": False,
-            "IsReplacementOrder": False,
-            "NumberOfItemsShipped": sum(ln["shipped"] for ln in order["lines"]),
-            "NumberOfItemsUnshipped": sum(
-                ln["quantity"] - ln["shipped"] - ln["cancelled"] for ln in order["lines"]
-            ),
-            "EarliestShipDate": iso(order["created"]),
-            "LatestShipDate": iso(order["created"]),
+            "orderId": order["id"],
+            "createdTime": iso(order["created"]),
+            "lastUpdatedTime": iso(order["updated"]),
+            "programs": [],
+            "salesChannel": {
+                "channelName": "AMAZON",
+                "marketplaceId": MARKETPLACES.get(currency, MARKETPLACES["GBP"]),
+                "marketplaceName": MARKETPLACE_NAMES.get(currency, MARKETPLACE_NAMES["GBP"]),
+            },
+            "orderItems": self.items_json(order, included, paid=paid),
         }
-        if status != "Pending":
-            data["OrderTotal"] = {"CurrencyCode": order["currency"], "Amount": money(total)}
-            address = order.get("address") or {}
-            data["ShippingAddress"] = {
-                "Name": address.get("name", ""),
-                "AddressLine1": address.get("line1", ""),
-                "City": address.get("city", ""),
-                "StateOrRegion": address.get("region", ""),
-                "PostalCode": address.get("postal_code", ""),
-                "CountryCode": address.get("country", ""),
-                "Phone": address.get("phone", ""),
+        if "FULFILLMENT" in included:
+            data["fulfillment"] = {
+                "fulfillmentStatus": status,
+                "fulfilledBy": "AMAZON" if order["afn"] else "MERCHANT",
+                "fulfillmentServiceLevel": "STANDARD",
+                "shipByWindow": {
+                    "earliestDateTime": iso(order["created"]),
+                    "latestDateTime": iso(order["created"] + timedelta(days=2)),
+                },
             }
-            data["BuyerInfo"] = {
-                "BuyerEmail": order["buyer"]["email"].replace("@", ".amazon@"),
-                "BuyerName": order["buyer"]["name"],
+        address = order.get("address") or {}
+        if "BUYER" in included and paid:
+            data["buyer"] = {"buyerName": order["buyer"]["name"]}
+            if not order["afn"]:
+                data["buyer"]["buyerEmail"] = order["buyer"]["email"].replace("@", ".amazon@")
+        if "RECIPIENT" in included and paid and address:
+            data["recipient"] = {
+                "deliveryAddress": {
+                    "name": address.get("name", ""),
+                    "addressLine1": address.get("line1", ""),
+                    "city": address.get("city", ""),
+                    "stateOrRegion": address.get("region", ""),
+                    "postalCode": address.get("postal_code", ""),
+                    "countryCode": address.get("country", ""),
+                    "phone": address.get("phone", ""),
+                    "addressType": "RESIDENTIAL",
+                }
             }
-            if not address:
-                del data["ShippingAddress"]
-        _ = rate
+        if "PROCEEDS" in included and paid:
+            gross = sum(Decimal(ln["unit_price"]) * ln["quantity"] for ln in order["lines"])
+            shipping = Decimal(order["shipping"])
+            rate = Decimal(order["tax_rate"])
+            data["proceeds"] = {
+                "grandTotal": _money(gross + shipping, currency),
+                "breakdowns": [
+                    {"type": "ITEM", "subtotal": _money(gross, currency)},
+                    {"type": "SHIPPING", "subtotal": _money(shipping, currency)},
+                    {"type": "TAX", "subtotal": _money(
+                        sum(_tax(Decimal(ln["unit_price"]) * ln["quantity"], rate)
+                            for ln in order["lines"]) + _tax(shipping, rate), currency)},
+                ],
+            }  # fmt: skip
         return data
 
-    def items_json(self, order) -> list:
+    def items_json(self, order, included: set, *, paid: bool) -> list:
+        """Prices include VAT (EU and UK): ITEM and SHIPPING are what the buyer paid, and
+        the TAX breakdown tells the VAT inside them, per subtype."""
         rate = Decimal(order["tax_rate"])
-        items = []
-        lines = order["lines"]
+        currency = order["currency"]
         shipping = Decimal(order["shipping"])
-        for index, line in enumerate(lines):
-            gross = Decimal(line["unit_price"]) * line["quantity"]
+        items = []
+        for index, line in enumerate(order["lines"]):
+            unit = Decimal(line["unit_price"])
+            gross = unit * line["quantity"]
             ship = shipping if index == 0 else Decimal(0)
-            items.append(
-                {
-                    "ASIN": f"B0{abs(hash(line['sku'])) % 10**8:08d}",
-                    "SellerSKU": line["sku"],
-                    "OrderItemId": line["line_id"],
-                    "Title": line["title"],
-                    "QuantityOrdered": line["quantity"],
-                    "QuantityShipped": line["shipped"],
-                    "ItemPrice": {"CurrencyCode": order["currency"], "Amount": money(gross)},
-                    "ItemTax": {
-                        "CurrencyCode": order["currency"],
-                        "Amount": money(_tax(gross, rate)),
-                    },
-                    "ShippingPrice": {"CurrencyCode": order["currency"], "Amount": money(ship)},
-                    "ShippingTax": {
-                        "CurrencyCode": order["currency"],
-                        "Amount": money(_tax(ship, rate)),
-                    },
-                    "PromotionDiscount": {"CurrencyCode": order["currency"], "Amount": "0.00"},
-                    "ShippingDiscount": {"CurrencyCode": order["currency"], "Amount": "0.00"},
-                    "BuyerRequestedCancel": {
-                        "IsBuyerRequestedCancel": order["status"] == "cancelled"
-                    },
+            item = {
+                "orderItemId": line["line_id"],
+                "quantityOrdered": line["quantity"],
+                "programs": [],
+                "product": {
+                    "asin": f"B0{abs(hash(line['sku'])) % 10**8:08d}",
+                    "title": line["title"],
+                    "sellerSku": line["sku"],
+                    "condition": {"conditionType": "NEW", "conditionSubtype": "NEW"},
+                    "price": {"unitPrice": _money(unit, currency)},
+                },
+            }
+            if "PROCEEDS" in included and paid:
+                item_tax, ship_tax = _tax(gross, rate), _tax(ship, rate)
+                item["proceeds"] = {
+                    "proceedsTotal": _money(gross + ship, currency),
+                    "breakdowns": [
+                        {"type": "ITEM", "subtotal": _money(gross, currency)},
+                        {"type": "SHIPPING", "subtotal": _money(ship, currency)},
+                        {
+                            "type": "TAX",
+                            "subtotal": _money(item_tax + ship_tax, currency),
+                            "detailedBreakdowns": [
+                                {"subtype": "ITEM", "value": _money(item_tax, currency)},
+                                {"subtype": "SHIPPING", "value": _money(ship_tax, currency)},
+                            ],
+                        },
+                    ],
                 }
-            )
+            if "FULFILLMENT" in included:
+                item["fulfillment"] = {
+                    "quantityFulfilled": line["shipped"],
+                    "quantityUnfulfilled": max(
+                        line["quantity"] - line["shipped"] - line["cancelled"], 0
+                    ),
+                }
+            if "CANCELLATION" in included and line["cancelled"]:
+                item["cancellation"] = {
+                    "cancellationExecution": {"cancelledBy": "BUYER", "cancelReason": ""}
+                }
+            items.append(item)
         return items
 
     # --- routes ---
@@ -158,29 +218,26 @@ class AmazonSandbox(Marketplace):
                 "The access token you provided is revoked, malformed or invalid.",
             )
         parts = [unquote(p) for p in path.strip("/").split("/")]
-        if parts[:3] == ["orders", "v0", "orders"]:
-            if len(parts) == 3 and method == "GET":
-                return self.get_orders(query)
-            order = self.store.orders.get(parts[3]) if len(parts) > 3 else None
+        if parts[:3] == ["orders", "2026-01-01", "orders"] and method == "GET":
+            included = self.included(query)
+            if isinstance(included, tuple):
+                return included  # the error answer
+            if len(parts) == 3:
+                return self.search_orders(query, included)
+            order = self.store.orders.get(parts[3]) if len(parts) == 4 else None
             if order is None:
-                return error(
-                    404, "NotFound", f"Order {parts[3] if len(parts) > 3 else ''} not found."
-                )
-            if len(parts) == 4 and method == "GET":
-                return 200, {}, {"payload": self.order_json(order)}
-            if len(parts) == 5 and parts[4] == "orderItems" and method == "GET":
-                return (
-                    200,
-                    {},
-                    {
-                        "payload": {
-                            "AmazonOrderId": order["id"],
-                            "OrderItems": self.items_json(order),
-                        }
-                    },
-                )
-            if len(parts) == 5 and parts[4] == "shipmentConfirmation" and method == "POST":
-                return self.confirm(order, body)
+                return error(404, "NotFound", f"Order {'/'.join(parts[3:])} not found.")
+            return 200, {}, {"order": self.order_json(order, included)}
+        if (
+            parts[:3] == ["orders", "v0", "orders"]
+            and len(parts) == 5
+            and parts[4] == "shipmentConfirmation"
+            and method == "POST"
+        ):
+            order = self.store.orders.get(parts[3])
+            if order is None:
+                return error(404, "NotFound", f"Order {parts[3]} not found.")
+            return self.confirm(order, body)
         if (
             parts[:3] == ["listings", "2021-08-01", "items"]
             and len(parts) == 5
@@ -189,67 +246,91 @@ class AmazonSandbox(Marketplace):
             return self.patch_listing(parts[3], parts[4], query, body)
         return error(404, "NotFound", f"No route {method} {path}")
 
-    def get_orders(self, query):
-        if not query.get("MarketplaceIds"):
-            return error(400, "InvalidInput", "MarketplaceIds is required.")
-        token = query.get("NextToken")
-        if token:
+    @staticmethod
+    def included(query):
+        """``includedData``: a comma-separated list (Swagger's csv), each a known dataset."""
+        names = {n for n in (query.get("includedData") or "").split(",") if n}
+        unknown = sorted(names - INCLUDED_DATA)
+        if unknown:
+            return error(400, "InvalidInput", f"Invalid includedData value: {unknown[0]}.")
+        return names
+
+    def search_orders(self, query, included):
+        created_after, updated_after = query.get("createdAfter"), query.get("lastUpdatedAfter")
+        if bool(created_after) == bool(updated_after):
+            return error(
+                400, "InvalidInput", "Exactly one of createdAfter and lastUpdatedAfter is required."
+            )
+        if created_after and query.get("lastUpdatedBefore"):
+            return error(400, "InvalidInput", "lastUpdatedBefore can't go with createdAfter.")
+        if updated_after and query.get("createdBefore"):
+            return error(400, "InvalidInput", "createdBefore can't go with lastUpdatedAfter.")
+        try:
+            size = int(query.get("maxResultsPerPage", "100"))
+        except ValueError:
+            size = 0
+        if not 1 <= size <= 100:
+            return error(400, "InvalidInput", "maxResultsPerPage must be between 1 and 100.")
+        by = "created" if created_after else "updated"
+        try:
+            after = datetime.fromisoformat((created_after or updated_after).replace("Z", "+00:00"))
+            before_text = query.get("createdBefore") or query.get("lastUpdatedBefore")
+            before = (
+                datetime.fromisoformat(before_text.replace("Z", "+00:00")) if before_text else None
+            )
+        except ValueError:
+            return error(400, "InvalidInput", "Dates must be ISO 8601 date-times.")
+        fixed = {k: v for k, v in sorted(query.items()) if k not in PAGE_MAY_CHANGE}
+        offset = 0
+        if query.get("paginationToken"):
             try:
-                state = json.loads(base64.urlsafe_b64decode(token.encode()))
-            except ValueError:
-                return error(400, "InvalidInput", "Invalid NextToken.")
-        else:
-            after = query.get("LastUpdatedAfter") or query.get("CreatedAfter")
-            if not after:
+                state = json.loads(base64.urlsafe_b64decode(query["paginationToken"].encode()))
+                offset = int(state["offset"])
+            except (ValueError, KeyError, TypeError):
+                return error(400, "InvalidInput", "Invalid paginationToken.")
+            if state.get("query") != fixed:
                 return error(
                     400,
                     "InvalidInput",
-                    "One of CreatedAfter, LastUpdatedAfter or NextToken is required.",
+                    "Send the parameters of the request that gave this paginationToken.",
                 )
-            try:
-                size = int(query.get("MaxResultsPerPage", "100"))
-            except ValueError:
-                size = 0
-            if not 1 <= size <= 100:
-                return error(400, "InvalidInput", "MaxResultsPerPage must be between 1 and 100.")
-            state = {
-                "after": after,
-                "offset": 0,
-                "size": size,
-                "by": "created"
-                if "CreatedAfter" in query and "LastUpdatedAfter" not in query
-                else "updated",
-            }
-        try:
-            after = datetime.fromisoformat(state["after"].replace("Z", "+00:00"))
-        except ValueError:
-            return error(400, "InvalidInput", "LastUpdatedAfter is not an ISO 8601 date-time.")
-        matching = [o for o in self.store.sorted_orders() if o[state["by"]] >= after]
-        start, size = state["offset"], state["size"]
-        page = matching[start : start + size]
-        records = [self.order_json(o) for o in page]
+        statuses = {s for s in (query.get("fulfillmentStatuses") or "").split(",") if s}
+        fulfilled_by = {s for s in (query.get("fulfilledBy") or "").split(",") if s}
+        matching = [
+            o
+            for o in self.store.sorted_orders()
+            if o[by] >= after
+            and (before is None or o[by] <= before)
+            and (not statuses or STATUS[o["status"]] in statuses)
+            and (not fulfilled_by or ("AMAZON" if o["afn"] else "MERCHANT") in fulfilled_by)
+        ]
+        page = matching[offset : offset + size]
+        records = [self.order_json(o, included) for o in page]
         if self.faults.take("malformed"):
             records.insert(
                 len(records) // 2,
                 {
-                    "AmazonOrderId": "999-0000000-0000000",
-                    "OrderStatus": "Unshipped",
-                    "PurchaseDate": "yesterday",
-                    "LastUpdateDate": "not a date",
-                    "FulfillmentChannel": "MFN",
+                    "orderId": "999-0000000-0000000",
+                    "createdTime": "yesterday",
+                    "lastUpdatedTime": "not a date",
+                    "salesChannel": {"channelName": "AMAZON"},
+                    "fulfillment": {"fulfillmentStatus": "UNSHIPPED", "fulfilledBy": "MERCHANT"},
+                    "orderItems": [],
                 },
             )
-        payload = {"Orders": records, "LastUpdatedBefore": iso(self.store.tick_clock())}
-        if start + size < len(matching):
-            following = start + size
+        answer = {"orders": records}
+        answer["createdBefore" if by == "created" else "lastUpdatedBefore"] = iso(
+            self.store.tick_clock()
+        )
+        if offset + size < len(matching):
+            following = offset + size
             if self.faults.duplicate_across_pages:
                 following -= 1  # the last order of this page comes again on the next
             if page and self.faults.take("change_during_paging"):
                 self.store.touch(page[0])  # changed while paged: it moves to the end
-            payload["NextToken"] = base64.urlsafe_b64encode(
-                json.dumps({**state, "offset": following}).encode()
-            ).decode()
-        return 200, {}, {"payload": payload}
+            token = json.dumps({"offset": following, "query": fixed}).encode()
+            answer["pagination"] = {"nextToken": base64.urlsafe_b64encode(token).decode()}
+        return 200, {}, answer
 
     def confirm(self, order, body):
         try:

@@ -136,6 +136,8 @@ class AliExpressConnector(Connector):
         total_pages = int(result.get("total_page") or 0)
         return OrderPage(records=orders, next_token=str(page + 1) if page < total_pages else None)
 
+    completes_records = True
+
     def complete(self, records, *, skip_ids=frozenset()) -> list[dict]:
         for record in records:
             order_id = self.record_id(record)

@@ -1,26 +1,28 @@
-"""Amazon Selling Partner API: Orders v0, Login with Amazon tokens, Listings Items.
+"""Amazon Selling Partner API: Orders 2026-01-01, Login with Amazon tokens, Listings Items.
 
-- Orders: ``GET /orders/v0/orders`` with ``MarketplaceIds``, ``LastUpdatedAfter``,
-  ``MaxResultsPerPage`` (1-100) and ``NextToken``; lines from
-  ``GET /orders/v0/orders/{id}/orderItems`` (paged by ``NextToken`` too), fetched for the
-  orders of a page concurrently, after the page's rate-limit tokens are taken in one go.
+- Orders: ``GET /orders/2026-01-01/orders`` (searchOrders) with ``marketplaceIds``,
+  ``lastUpdatedAfter``, ``maxResultsPerPage`` (1-100) and ``includedData``; the next page
+  by ``paginationToken`` (the previous page's ``pagination.nextToken``) with the same
+  parameters again. The items come inline, so a page is one call (Orders v0 needed a
+  getOrderItems call per order; Amazon removes v0's order reads in March 2027).
 - Auth: the Login-with-Amazon refresh token is exchanged at ``POST /auth/o2/token`` for an
   access token sent as ``x-amz-access-token``.
-- Tracking: ``POST /orders/v0/orders/{id}/shipmentConfirmation`` (204), one per package.
+- Tracking: ``POST /orders/v0/orders/{id}/shipmentConfirmation`` (204), one per package;
+  2026-01-01 keeps v0's confirmShipment.
 - Stock: ``PATCH /listings/2021-08-01/items/{sellerId}/{sku}`` replacing
   ``fulfillment_availability`` with the ``DEFAULT`` (merchant) channel's quantity.
 
-Money: ``ItemPrice`` is the line's total; in the EU and UK it includes VAT (the
-connection's ``prices_include_tax`` option), so the net unit price is derived and any
-rounding goes into the line's discount; shipping is kept as charged, with its tax.
+Money: an item's proceeds break down into ``ITEM`` (the line's total), ``SHIPPING``,
+``DISCOUNT`` and ``TAX`` (split by ``detailedBreakdowns`` into the item's and the
+shipping's). In the EU and UK prices include VAT (the connection's ``prices_include_tax``
+option), so the net unit price is derived and any rounding goes into the line's discount;
+shipping is kept as charged, with its tax.
 """
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from decimal import Decimal
 from urllib.parse import quote
 
-from django.db import connection as db_connection
 from django.utils.dateparse import parse_datetime
 
 from . import tokens
@@ -33,23 +35,23 @@ from .base import (
     RemoteOrder,
     StockResult,
     Target,
-    TemporaryError,
     money,
     split_gross,
     whole_number,
 )
 
 STATUS_MAP = {
-    "Pending": Target.AWAITING_PAYMENT,
-    "PendingAvailability": Target.AWAITING_PAYMENT,
-    "Unshipped": Target.TO_SHIP,
-    "PartiallyShipped": Target.PARTIALLY_SHIPPED,
-    "Shipped": Target.SHIPPED,
-    "Canceled": Target.CANCELLED,
-    "Unfulfillable": Target.RECORD_ONLY,
-    "InvoiceUnconfirmed": Target.HOLD,
+    "PENDING_AVAILABILITY": Target.AWAITING_PAYMENT,
+    "PENDING": Target.AWAITING_PAYMENT,
+    "UNSHIPPED": Target.TO_SHIP,
+    "PARTIALLY_SHIPPED": Target.PARTIALLY_SHIPPED,
+    "SHIPPED": Target.SHIPPED,
+    "CANCELLED": Target.CANCELLED,
+    "UNFULFILLABLE": Target.RECORD_ONLY,
 }
-ITEMS_KEY = "OrderItems"  # where complete() puts the getOrderItems answer
+# The datasets an order needs beyond the basic fields: who, where to, how much, what state.
+INCLUDED_DATA = "BUYER,RECIPIENT,PROCEEDS,FULFILLMENT"
+ORDERS_PATH = "/orders/2026-01-01/orders"
 
 
 def parse_time(value, *, what, external_id) -> datetime:
@@ -100,165 +102,79 @@ class AmazonConnector(Connector):
 
     # --- orders ---
     def fetch_orders(self, *, updated_after, page_token) -> OrderPage:
-        params = {"MarketplaceIds": ",".join(self.marketplace_ids)}
+        params = {
+            "marketplaceIds": ",".join(self.marketplace_ids),
+            "lastUpdatedAfter": updated_after.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "maxResultsPerPage": str(min(max(self.connection.page_size, 1), 100)),
+            "includedData": INCLUDED_DATA,
+        }
         if page_token:
-            params["NextToken"] = page_token
-        else:
-            params["LastUpdatedAfter"] = updated_after.strftime("%Y-%m-%dT%H:%M:%SZ")
-            params["MaxResultsPerPage"] = str(min(max(self.connection.page_size, 1), 100))
+            params["paginationToken"] = page_token
         body = self.http.json(
-            "GET", f"{self.base}/orders/v0/orders", operation="getOrders", params=params
+            "GET", f"{self.base}{ORDERS_PATH}", operation="searchOrders", params=params
         )
-        payload = body.get("payload") or {}
         return OrderPage(
-            records=list(payload.get("Orders") or []), next_token=payload.get("NextToken")
+            records=list(body.get("orders") or []),
+            next_token=(body.get("pagination") or {}).get("nextToken"),
         )
 
-    def fetch_order(self, external_id: str) -> dict | None:
+    def fetch_order(self, external_id: str, *, included: str = INCLUDED_DATA) -> dict | None:
         body = self.http.json(
             "GET",
-            f"{self.base}/orders/v0/orders/{quote(external_id, safe='')}",
+            f"{self.base}{ORDERS_PATH}/{quote(external_id, safe='')}",
             operation="getOrder",
+            params={"includedData": included},
         )
-        return body.get("payload") or None
-
-    def _items(self, order_id: str) -> list[dict]:
-        items, token = [], None
-        while True:
-            params = {"NextToken": token} if token else None
-            body = self.http.json(
-                "GET",
-                f"{self.base}/orders/v0/orders/{quote(order_id, safe='')}/orderItems",
-                operation="getOrderItems",
-                params=params,
-                take_token=token is not None,
-            )
-            payload = body.get("payload") or {}
-            items.extend(payload.get("OrderItems") or [])
-            token = payload.get("NextToken")
-            if not token:
-                return items
-
-    def complete(self, records, *, skip_ids=frozenset()) -> list[dict]:
-        """Fetch each order's lines (getOrderItems) unless we already have this version."""
-        wanted = [
-            r for r in records if r.get("AmazonOrderId") and r["AmazonOrderId"] not in skip_ids
-        ]
-        if not wanted:
-            return records
-        # Take the page's tokens in bursts here, so the threads below only do HTTP.
-        _rate, burst = self.http.limits("getOrderItems")
-        remaining = len(wanted)
-        while remaining:
-            take = min(remaining, burst)
-            self.http.take("getOrderItems", take)
-            remaining -= take
-
-        def fetch(record):
-            try:
-                record[ITEMS_KEY] = self._items(record["AmazonOrderId"])
-            except (TemporaryError, PermanentError) as exc:
-                # Kept on the record: that order fails alone and is replayable.
-                record["_fetch_error"] = exc.message
-
-        def fetch_in_thread(record):
-            try:
-                fetch(record)
-            finally:
-                db_connection.close()  # this thread's own connection, if it opened one
-
-        workers = int(self.options.get("item_fetch_concurrency", 4))
-        if workers <= 1 or len(wanted) == 1:
-            for record in wanted:
-                fetch(record)
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                list(pool.map(fetch_in_thread, wanted))
-        return records
+        return body.get("order") or None
 
     def seller_skus(self, record) -> set[str]:
-        return {str(i.get("SellerSKU") or "") for i in record.get(ITEMS_KEY) or []}
+        return {
+            str((item.get("product") or {}).get("sellerSku") or "")
+            for item in record.get("orderItems") or []
+            if isinstance(item, dict)
+        }
 
     def record_id(self, record) -> str:
-        return str(record.get("AmazonOrderId") or "")
+        return str(record.get("orderId") or "")
 
     def record_updated_at(self, record) -> str:
-        return str(record.get("LastUpdateDate") or "")
+        return str(record.get("lastUpdatedTime") or "")
 
     def map_order(self, record) -> RemoteOrder:
         external_id = self.record_id(record)
         if not external_id:
-            raise MalformedRecord("The order has no AmazonOrderId.")
-        if record.get("_fetch_error"):
-            raise MalformedRecord(
-                f"Its lines could not be fetched: {record['_fetch_error']}",
-                external_id=external_id,
-            )
-        status = str(record.get("OrderStatus") or "")
+            raise MalformedRecord("The order has no orderId.")
+        fulfillment = record.get("fulfillment") or {}
+        status = str(fulfillment.get("fulfillmentStatus") or "")
         target = self.target_for(status, external_id)
         updated_at = parse_time(
-            record.get("LastUpdateDate"), what="LastUpdateDate", external_id=external_id
+            record.get("lastUpdatedTime"), what="lastUpdatedTime", external_id=external_id
         )
         purchased_at = parse_time(
-            record.get("PurchaseDate"), what="PurchaseDate", external_id=external_id
+            record.get("createdTime"), what="createdTime", external_id=external_id
         )
-        total = record.get("OrderTotal") or {}
-        items = record.get(ITEMS_KEY)
-        if items is None:
-            raise MalformedRecord("The order's lines were not fetched.", external_id=external_id)
+        items = record.get("orderItems")
+        if not isinstance(items, list):
+            raise MalformedRecord("The order has no orderItems.", external_id=external_id)
+        total = (record.get("proceeds") or {}).get("grandTotal") or {}
         currency = str(
-            total.get("CurrencyCode")
-            or next((i["ItemPrice"].get("CurrencyCode") for i in items if i.get("ItemPrice")), "")
+            total.get("currencyCode")
+            or next((_unit_price(i).get("currencyCode") for i in items if _unit_price(i)), "")
             or self.connection.channel.currency
         )
         gross_prices = bool(self.options.get("prices_include_tax", True))
         lines, shipping, shipping_tax = [], Decimal(0), Decimal(0)
         for item in items:
-            item_id = str(item.get("OrderItemId") or "")
-            sku = str(item.get("SellerSKU") or "")
-            if not item_id or not sku:
-                raise MalformedRecord(
-                    "An order item has no OrderItemId or SellerSKU.", external_id=external_id
-                )
-            quantity = whole_number(
-                item.get("QuantityOrdered"), what="QuantityOrdered", external_id=external_id
-            )
-            shipped = whole_number(
-                item.get("QuantityShipped", 0), what="QuantityShipped", external_id=external_id
-            )
-
-            def amount(key, _item=item):
-                return money(
-                    (_item.get(key) or {}).get("Amount"), what=key, external_id=external_id
-                )
-
-            price, tax = amount("ItemPrice"), amount("ItemTax")
-            promotion = amount("PromotionDiscount")
-            shipping += amount("ShippingPrice") - amount("ShippingDiscount")
-            shipping_tax += amount("ShippingTax")
-            if quantity == 0:
-                # Amazon zeroes the quantity of cancelled items; nothing to import there.
-                continue
-            if gross_prices:
-                unit, rounding = split_gross(price, tax, quantity)
-            else:
-                unit, rounding = split_gross(price + tax, tax, quantity)
-            lines.append(
-                RemoteLine(
-                    external_id=item_id,
-                    seller_sku=sku,
-                    quantity=quantity,
-                    unit_price=unit,
-                    tax=tax,
-                    discount=promotion + rounding,
-                    title=str(item.get("Title") or "")[:200],
-                    quantity_shipped=min(shipped, quantity),
-                )
-            )
+            line, item_shipping, item_shipping_tax = self._line(item, gross_prices, external_id)
+            shipping += item_shipping
+            shipping_tax += item_shipping_tax
+            if line is not None:
+                lines.append(line)
         if gross_prices:
             shipping -= shipping_tax  # stored net, with its tax beside it
-        address = self._address(record.get("ShippingAddress"), external_id)
-        buyer = record.get("BuyerInfo") or {}
+        recipient = record.get("recipient") or {}
+        address = self._address(recipient.get("deliveryAddress"), external_id)
+        buyer = record.get("buyer") or {}
         return RemoteOrder(
             external_id=external_id,
             status=status,
@@ -268,47 +184,102 @@ class AmazonConnector(Connector):
             purchased_at=purchased_at,
             lines=lines,
             shipping_address=address,
-            email=str(buyer.get("BuyerEmail") or ""),
-            buyer_name=str(buyer.get("BuyerName") or (address or {}).get("name", "")),
+            email=str(buyer.get("buyerEmail") or ""),
+            buyer_name=str(buyer.get("buyerName") or (address or {}).get("name", "")),
             phone=(address or {}).get("phone", ""),
             shipping_total=shipping,
             shipping_tax=shipping_tax,
-            grand_total=money(total.get("Amount"), what="OrderTotal", external_id=external_id)
+            grand_total=money(total.get("amount"), what="grandTotal", external_id=external_id)
             if total
             else None,
-            shipping_method=str(record.get("ShipServiceLevel") or ""),
-            fulfilled_by_marketplace=record.get("FulfillmentChannel") == "AFN",
+            shipping_method=str(fulfillment.get("fulfillmentServiceLevel") or ""),
+            fulfilled_by_marketplace=fulfillment.get("fulfilledBy") == "AMAZON",
             marketplace_label="Amazon",
             raw=record,
         )
 
+    def _line(self, item, gross_prices, external_id):
+        """One order item -> (our line or None, its shipping charged, its shipping's tax)."""
+        if not isinstance(item, dict):
+            raise MalformedRecord("An order item is not an object.", external_id=external_id)
+        product = item.get("product") or {}
+        item_id = str(item.get("orderItemId") or "")
+        sku = str(product.get("sellerSku") or "")
+        if not item_id or not sku:
+            raise MalformedRecord(
+                "An order item has no orderItemId or product.sellerSku.", external_id=external_id
+            )
+        quantity = whole_number(
+            item.get("quantityOrdered"), what="quantityOrdered", external_id=external_id
+        )
+        shipped = whole_number(
+            (item.get("fulfillment") or {}).get("quantityFulfilled", 0),
+            what="quantityFulfilled",
+            external_id=external_id,
+        )
+        proceeds = _Proceeds(item.get("proceeds"), external_id)
+        unit_price = _unit_price(item)
+        if proceeds.has("ITEM"):
+            price = proceeds.total("ITEM")
+        elif unit_price:
+            price = money(unit_price.get("amount"), what="unitPrice", external_id=external_id)
+            price *= quantity
+        else:
+            raise MalformedRecord(
+                f"Order item {item_id} has neither proceeds nor a unit price.",
+                external_id=external_id,
+            )
+        tax = proceeds.part("TAX", "ITEM")
+        shipping = proceeds.total("SHIPPING") - proceeds.part("DISCOUNT", "SHIPPING")
+        shipping_tax = proceeds.part("TAX", "SHIPPING")
+        if quantity == 0:
+            return None, shipping, shipping_tax  # a cancelled item: nothing to import
+        if gross_prices:
+            unit, rounding = split_gross(price, tax, quantity)
+        else:
+            unit, rounding = split_gross(price + tax, tax, quantity)
+        line = RemoteLine(
+            external_id=item_id,
+            seller_sku=sku,
+            quantity=quantity,
+            unit_price=unit,
+            tax=tax,
+            discount=proceeds.part("DISCOUNT", "ITEM") + rounding,
+            title=str(product.get("title") or "")[:200],
+            quantity_shipped=min(shipped, quantity),
+        )
+        return line, shipping, shipping_tax
+
     @staticmethod
     def _address(raw, external_id) -> dict | None:
-        if not raw or not raw.get("AddressLine1"):
+        if not raw or not raw.get("addressLine1"):
             return None  # Pending orders: Amazon releases the address once paid
         line2 = " ".join(
-            str(raw.get(k) or "").strip() for k in ("AddressLine2", "AddressLine3")
+            str(raw.get(k) or "").strip() for k in ("addressLine2", "addressLine3")
         ).strip()
         return {
-            "name": str(raw.get("Name") or ""),
-            "line1": str(raw.get("AddressLine1") or ""),
+            "name": str(raw.get("name") or ""),
+            "line1": str(raw.get("addressLine1") or ""),
             "line2": line2,
-            "city": str(raw.get("City") or ""),
-            "region": str(raw.get("StateOrRegion") or ""),
-            "postal_code": str(raw.get("PostalCode") or ""),
-            "country": str(raw.get("CountryCode") or "").upper(),
-            "phone": str(raw.get("Phone") or ""),
+            "city": str(raw.get("city") or ""),
+            "region": str(raw.get("stateOrRegion") or ""),
+            "postal_code": str(raw.get("postalCode") or ""),
+            "country": str(raw.get("countryCode") or "").upper(),
+            "phone": str(raw.get("phone") or ""),
         }
 
     # --- tracking ---
     def confirm_shipment(self, *, link, push) -> dict:
+        order = link.payload
         body = {
-            "marketplaceId": link.payload.get("MarketplaceId") or self.marketplace_ids[0],
+            "marketplaceId": (order.get("salesChannel") or {}).get("marketplaceId")
+            or self.marketplace_ids[0],
             "packageDetail": {
                 "packageReferenceId": push.reference,
                 "carrierCode": push.carrier or "Other",
                 "carrierName": push.carrier or "Other",
-                "shippingMethod": link.payload.get("ShipServiceLevel") or "Standard",
+                "shippingMethod": (order.get("fulfillment") or {}).get("fulfillmentServiceLevel")
+                or "Standard",
                 "trackingNumber": push.tracking_number,
                 "shipDate": push.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "orderItems": [
@@ -326,8 +297,13 @@ class AmazonConnector(Connector):
         return {"status": 204, "packageReferenceId": push.reference}
 
     def shipment_landed(self, *, link, push) -> bool:
-        items = self._items(link.external_id)
-        shipped = {str(i.get("OrderItemId")): int(i.get("QuantityShipped") or 0) for i in items}
+        order = self.fetch_order(link.external_id, included="FULFILLMENT") or {}
+        shipped = {
+            str(i.get("orderItemId")): int(
+                (i.get("fulfillment") or {}).get("quantityFulfilled") or 0
+            )
+            for i in order.get("orderItems") or []
+        }
         return all(
             shipped.get(line["external_line_id"], 0) >= line["quantity"] for line in push.lines
         )
@@ -364,3 +340,44 @@ class AmazonConnector(Connector):
             issues = "; ".join(i.get("message", "") for i in answer.get("issues") or [])
             results[listing.pk] = StockResult(ok=ok, message=issues or answer.get("status", ""))
         return results
+
+
+def _unit_price(item) -> dict:
+    return ((item.get("product") or {}).get("price") or {}).get("unitPrice") or {}
+
+
+class _Proceeds:
+    """An order item's ``proceeds.breakdowns``: totals by type (``ITEM``, ``SHIPPING``,
+    ``TAX``, ``DISCOUNT`` ...) and, for ``TAX`` and ``DISCOUNT``, their parts by subtype.
+    Discounts count as positive amounts whatever sign they come with."""
+
+    def __init__(self, raw, external_id):
+        self.totals, self.parts = {}, {}
+        for entry in (raw or {}).get("breakdowns") or []:
+            kind = str(entry.get("type") or "")
+            amount = money(
+                (entry.get("subtotal") or {}).get("amount"), what=kind, external_id=external_id
+            )
+            self.totals[kind] = self.totals.get(kind, Decimal(0)) + amount
+            for detail in entry.get("detailedBreakdowns") or []:
+                key = (kind, str(detail.get("subtype") or ""))
+                value = money(
+                    (detail.get("value") or {}).get("amount"), what=kind, external_id=external_id
+                )
+                self.parts[key] = self.parts.get(key, Decimal(0)) + value
+
+    def has(self, kind) -> bool:
+        return kind in self.totals
+
+    def total(self, kind) -> Decimal:
+        amount = self.totals.get(kind, Decimal(0))
+        return abs(amount) if kind == "DISCOUNT" else amount
+
+    def part(self, kind, subtype) -> Decimal:
+        """The part of ``kind`` for ``subtype``; without a detailed breakdown, all of it
+        counts as the item's."""
+        if any(k == kind for k, _ in self.parts):
+            amount = self.parts.get((kind, subtype), Decimal(0))
+        else:
+            amount = self.totals.get(kind, Decimal(0)) if subtype == "ITEM" else Decimal(0)
+        return abs(amount) if kind == "DISCOUNT" else amount

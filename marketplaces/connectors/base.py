@@ -184,6 +184,10 @@ class Connector:
     def fetch_orders(self, *, updated_after: datetime, page_token: str | None) -> OrderPage:
         raise NotImplementedError
 
+    # A connector whose order list lacks part of each order (AliExpress's details) says so
+    # and fetches the rest in complete().
+    completes_records = False
+
     def complete(self, records: list[dict], *, skip_ids=frozenset()) -> list[dict]:
         """Fetch what the records lack (``skip_ids``: versions we already have)."""
         return records

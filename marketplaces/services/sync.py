@@ -153,9 +153,11 @@ def ingest_stored_page(page_id: int) -> str:
         return "abandoned"
     connection = run.connection
     connector = connector_for(connection)
-    records = connector.complete(
-        page.records, skip_ids=_unchanged_ids(connection, connector, page.records)
-    )
+    records = page.records
+    if connector.completes_records:
+        records = connector.complete(
+            records, skip_ids=_unchanged_ids(connection, connector, records)
+        )
     with transaction.atomic():
         page = SyncPage.objects.select_for_update(of=("self",)).get(pk=page_id)
         if page.done:

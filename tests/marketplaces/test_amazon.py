@@ -2,11 +2,13 @@
 Amazon's changes, tracking and stock out, faults."""
 
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.test import TestCase
 
 from inventory.models import StockLevel, StockMovement
+from marketplaces.connectors.base import MalformedRecord
 from marketplaces.models import MarketplaceOrder, SyncFailure, SyncRun
 from oms_site.actors import Actor
 from orders import services
@@ -117,7 +119,7 @@ def test_a_malformed_record_is_kept_and_the_rest_imported(marketplace):
     assert (run.created, run.failed) == (3, 1)
     failure = SyncFailure.objects.get()
     assert failure.external_id == "999-0000000-0000000"
-    assert failure.payload["LastUpdateDate"] == "not a date"
+    assert failure.payload["lastUpdatedTime"] == "not a date"
 
 
 def test_an_unknown_sku_fails_that_order_and_replay_imports_it_once_fixed(marketplace):
@@ -199,7 +201,7 @@ def test_shipping_here_confirms_the_shipment_on_amazon_once(marketplace):
     # Amazon now says Shipped: the next sync changes nothing and sends nothing back.
     sync(connection)
     assert len(server.marketplace.store.received["shipments"]) == 1
-    assert MarketplaceOrder.objects.get(order=ours).marketplace_status == "Shipped"
+    assert MarketplaceOrder.objects.get(order=ours).marketplace_status == "SHIPPED"
 
 
 def test_stock_changes_are_pushed_to_the_listing(marketplace, stocked):
@@ -215,3 +217,130 @@ def test_stock_changes_are_pushed_to_the_listing(marketplace, stocked):
     pushes.push_due_stock()
     received = server.marketplace.store.received["stock"]
     assert {"sku": "MK-MUG", "quantity": 45} in received
+
+
+def test_a_page_of_orders_is_one_search_orders_call_with_the_items_inline(marketplace):
+    server, connection = marketplace("amazon", page_size=2)
+    server.marketplace.store.generate(5, status="unshipped", afn=False)
+    calls, route = [], server.marketplace.route
+
+    def recording(method, path, *args):
+        calls.append((method, path, args[0]))
+        return route(method, path, *args)
+
+    server.marketplace.route = recording
+    run = sync(connection)
+    assert run.created == 5
+    # Three pages, one call each (a stale token may add a retry): none per order.
+    searches = [c for c in calls if c[1] != "/auth/o2/token"]
+    assert {(method, path) for method, path, _query in searches} == {
+        ("GET", "/orders/2026-01-01/orders")
+    }
+    assert len({query.get("paginationToken") for _m, _p, query in searches}) == 3
+
+
+def test_the_sandbox_holds_page_tokens_to_the_request_that_made_them(marketplace):
+    import requests
+
+    server, connection = marketplace("amazon", page_size=1)
+    server.marketplace.store.generate(2, status="unshipped", afn=False)
+    token, _ttl = server.marketplace.issue_token("Atza|")
+    url = f"{server.url}/orders/2026-01-01/orders"
+    headers = {"x-amz-access-token": token}
+    first = {"lastUpdatedAfter": "2020-01-01T00:00:00Z", "maxResultsPerPage": "1"}
+    page = requests.get(url, params=first, headers=headers, timeout=5).json()
+    assert [o["orderItems"][0]["product"]["sellerSku"] for o in page["orders"]]
+    assert "proceeds" not in page["orders"][0]  # only the includedData asked for
+    following = page["pagination"]["nextToken"]
+    moved = {"lastUpdatedAfter": "2021-01-01T00:00:00Z", "paginationToken": following}
+    refused = requests.get(url, params=moved, headers=headers, timeout=5)
+    assert refused.status_code == 400 and refused.json()["errors"][0]["code"] == "InvalidInput"
+    same = {**first, "paginationToken": following, "includedData": "PROCEEDS"}
+    answer = requests.get(url, params=same, headers=headers, timeout=5).json()
+    assert len(answer["orders"]) == 1 and "proceeds" in answer["orders"][0]
+    assert "pagination" not in answer
+
+
+def test_prices_before_tax_discounts_and_a_unit_price_alone_are_read_as_amazon_means(
+    marketplace,
+):
+    from marketplaces.connectors import connector_for
+
+    _server, connection = marketplace("amazon", prices_include_tax=False)
+    connector = connector_for(connection)
+
+    def usd(amount):
+        return {"amount": amount, "currencyCode": "USD"}
+
+    record = {
+        "orderId": "114-9876543-1234567",
+        "createdTime": "2025-03-10T14:00:00Z",
+        "lastUpdatedTime": "2025-03-10T14:30:00Z",
+        "salesChannel": {"channelName": "AMAZON", "marketplaceId": "ATVPDKIKX0DER"},
+        "fulfillment": {"fulfillmentStatus": "UNSHIPPED", "fulfilledBy": "MERCHANT"},
+        "proceeds": {"grandTotal": usd("61.49")},
+        "orderItems": [
+            {
+                "orderItemId": "11498765431234",
+                "quantityOrdered": 2,
+                "product": {"sellerSku": "MK-MUG", "price": {"unitPrice": usd("20.00")}},
+                "proceeds": {
+                    "proceedsTotal": usd("49.99"),
+                    "breakdowns": [
+                        {"type": "ITEM", "subtotal": usd("40.00")},
+                        {"type": "SHIPPING", "subtotal": usd("5.00")},
+                        {
+                            "type": "DISCOUNT",
+                            "subtotal": usd("-4.00"),
+                            "detailedBreakdowns": [
+                                {"subtype": "ITEM", "value": usd("-3.00")},
+                                {"subtype": "SHIPPING", "value": usd("-1.00")},
+                            ],
+                        },
+                        {"type": "TAX", "subtotal": usd("2.99")},
+                    ],
+                },
+            },
+            {
+                "orderItemId": "11498765435678",
+                "quantityOrdered": 1,
+                "product": {"sellerSku": "MK-CAP", "price": {"unitPrice": usd("7.50")}},
+            },
+        ],
+    }
+    order = connector.map_order(record)
+    assert order.currency == "USD" and order.grand_total == Decimal("61.49")
+    mug, cap = order.lines
+    # Tax on top: 40.00 for two before tax, 2.99 of tax, 3.00 off.
+    assert (mug.quantity, mug.unit_price, mug.tax, mug.discount) == (
+        2,
+        Decimal("20.00"),
+        Decimal("2.99"),
+        Decimal("3.00"),
+    )
+    assert (cap.unit_price, cap.tax, cap.discount) == (Decimal("7.50"), 0, 0)
+    assert order.shipping_total == Decimal("4.00") and order.shipping_tax == 0
+    assert order.target == "to_ship" and not order.fulfilled_by_marketplace
+
+    del record["fulfillment"]
+    with pytest.raises(MalformedRecord):
+        connector.map_order(record)
+
+
+def test_after_a_lost_answer_the_shipment_is_found_on_amazon(marketplace):
+    from marketplaces.connectors import connector_for
+
+    server, connection = marketplace("amazon")
+    order = server.marketplace.store.generate(1, status="unshipped", afn=False)[0]
+    sync(connection)
+    ours = Order.objects.get(external_id=order["id"])
+    link = ours.marketplace_link
+    push = SimpleNamespace(
+        lines=[
+            {"external_line_id": ln["line_id"], "quantity": ln["quantity"]} for ln in order["lines"]
+        ]
+    )
+    connector = connector_for(connection)
+    assert not connector.shipment_landed(link=link, push=push)
+    server.marketplace.store.act(order["id"], "ship", {})
+    assert connector.shipment_landed(link=link, push=push)
