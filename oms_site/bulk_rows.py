@@ -6,11 +6,15 @@ On PostgreSQL ``insert_rows`` sends them with ``COPY`` instead (values as the ca
 them, the fields' defaults computed once), with ids taken from the table's sequence first
 when the caller needs them. Elsewhere (SQLite) it falls back to ``bulk_create``. Like
 ``bulk_create``, it sends no signals and calls no ``save()``.
+
+Each function takes the connection out of ``connections`` once: every use of Django's
+``connection`` proxy is a thread-local lookup (~2 us), and preparing a value per row and
+field made thousands of them a page.
 """
 
 import sqlite3
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
 
@@ -36,18 +40,19 @@ def new_ids(model, count: int) -> list[int]:
     PostgreSQL: from the table's sequence. SQLite: the table's ``AUTOINCREMENT`` counter in
     ``sqlite_sequence``, moved on by ``count`` (the UPDATE takes the database's write lock
     until the transaction ends, so no other writer draws the same ids)."""
+    db = connections[DEFAULT_DB_ALIAS]
     if count <= 0:
         return []
     table, pk = model._meta.db_table, model._meta.pk.column
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    with db.cursor() as cursor:
+        if db.vendor == "postgresql":
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
                 [table, pk, count],
             )
             return [row[0] for row in cursor.fetchall()]
-        highest = f"SELECT COALESCE(MAX({connection.ops.quote_name(pk)}), 0) FROM " + (
-            connection.ops.quote_name(table)
+        highest = f"SELECT COALESCE(MAX({db.ops.quote_name(pk)}), 0) FROM " + (
+            db.ops.quote_name(table)
         )
         cursor.execute(
             f"UPDATE sqlite_sequence SET seq = MAX(seq, ({highest})) + %s WHERE name = %s "
@@ -68,12 +73,13 @@ def new_ids(model, count: int) -> list[int]:
 def new_ids_of(*wanted: tuple) -> list[list[int]]:
     """``new_ids`` for several models at once, ``wanted`` being (model, count) pairs; on
     PostgreSQL in one statement."""
-    if connection.vendor != "postgresql":
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
         return [new_ids(model, count) for model, count in wanted]
     draws = [(model, count) for model, count in wanted if count > 0]
     if not draws:
         return [[] for _ in wanted]
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(
             "SELECT "
             + ", ".join(
@@ -101,11 +107,12 @@ def insert_rows(
     """Insert ``rows`` (dicts of field attnames, e.g. ``order_id``; every row the same
     keys) into ``model``'s table, in order. Returns their new ids when ``ids``;
     ``given_ids`` are ids drawn before (``new_ids_of``) for the rows to take."""
+    db = connections[DEFAULT_DB_ALIAS]
     if not rows:
         return [] if ids or given_ids is not None else None
     if given_ids is not None:
         rows = [row | {model._meta.pk.attname: pk} for row, pk in zip(rows, given_ids, strict=True)]
-    if connection.vendor != "postgresql":
+    if db.vendor != "postgresql":
         made = model.objects.bulk_create([model(**row) for row in rows], batch_size=2000)
         return [obj.pk for obj in made] if ids or given_ids is not None else None
     given = list(rows[0])
@@ -114,21 +121,21 @@ def insert_rows(
     # Values a driver can't send as they are (JSON) go through the field once per row;
     # the defaults once in all.
     prepared = [name for name in given if fields[name].get_internal_type() == "JSONField"]
-    constant = [fields[n].get_db_prep_save(v, connection) for n, v in defaults.items()]
+    constant = [fields[n].get_db_prep_save(v, db) for n, v in defaults.items()]
     drawn = new_ids(model, len(rows)) if ids else given_ids
     columns = ([model._meta.pk.column] if ids else []) + [
         fields[name].column for name in [*given, *defaults]
     ]
-    table = connection.ops.quote_name(model._meta.db_table)
-    column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
+    table = db.ops.quote_name(model._meta.db_table)
+    column_list = ", ".join(db.ops.quote_name(c) for c in columns)
     values = []
     for n, row in enumerate(rows):
         for name in prepared:
-            row = row | {name: fields[name].get_db_prep_save(row[name], connection)}
+            row = row | {name: fields[name].get_db_prep_save(row[name], db)}
         values.append(([drawn[n]] if ids else []) + [row[name] for name in given] + constant)
     if len(rows) <= SMALL_INSERT_ROWS:
         placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        with connection.cursor() as cursor:
+        with db.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} ({column_list}) VALUES "
                 + ", ".join([placeholders] * len(values)),
@@ -138,7 +145,7 @@ def insert_rows(
     # Django's cursor turns the driver's errors into its own (IntegrityError, ...) but not
     # those of COPY, which callers catch the same way as an INSERT's: wrap it.
     sql = f"COPY {table} ({column_list}) FROM STDIN"
-    with connection.wrap_database_errors, connection.cursor() as cursor, cursor.copy(sql) as copy:
+    with db.wrap_database_errors, db.cursor() as cursor, cursor.copy(sql) as copy:
         for row_values in values:
             copy.write_row(row_values)
     return drawn
@@ -149,9 +156,10 @@ def insert_objects(objs, fields: list[str], *, ids: bool = False) -> None:
     ``order_id``; ``id`` for keys drawn with ``new_ids``) are read from each, the others
     take their defaults; with ``ids`` each instance gets its new primary key, as
     ``bulk_create`` would give it."""
+    db = connections[DEFAULT_DB_ALIAS]
     if not objs:
         return
-    if connection.vendor != "postgresql":
+    if db.vendor != "postgresql":
         # The instances themselves, so what Django fills in as it saves (auto_now
         # timestamps, keys) is on them as in the database.
         type(objs[0]).objects.bulk_create(objs, batch_size=2000)
@@ -173,22 +181,23 @@ def update_rows(objs, fields: list[str]) -> None:
     database spends on the statement: ``WITH v(id, ...) AS (VALUES ...) UPDATE ... FROM v``
     (PostgreSQL, and SQLite from 3.33). Sends no signals.
     """
+    db = connections[DEFAULT_DB_ALIAS]
     if not objs:
         return
     model = type(objs[0])
-    if connection.vendor == "sqlite" and sqlite3.sqlite_version_info < (3, 33):
+    if db.vendor == "sqlite" and sqlite3.sqlite_version_info < (3, 33):
         model.objects.bulk_update(objs, fields)  # no UPDATE ... FROM before SQLite 3.33
         return
     meta = model._meta
     concrete = [meta.get_field(name) for name in fields]
-    quote = connection.ops.quote_name
+    quote = db.ops.quote_name
     table = quote(meta.db_table)
     names = ["id_", *(f"v{n}" for n in range(len(concrete)))]
     # PostgreSQL types a VALUES list from its literals; say the columns' types outright
     # (SQLite takes the values as they are).
-    if connection.vendor == "postgresql":
+    if db.vendor == "postgresql":
         casts = [
-            f"CAST(v.{name} AS {field.db_type(connection)})"
+            f"CAST(v.{name} AS {field.db_type(db)})"
             for name, field in zip(names[1:], concrete, strict=True)
         ]
     else:
@@ -205,8 +214,6 @@ def update_rows(objs, fields: list[str]) -> None:
     params = []
     for obj in objs:
         params.append(obj.pk)
-        params.extend(
-            field.get_db_prep_save(getattr(obj, field.attname), connection) for field in concrete
-        )
-    with connection.cursor() as cursor:
+        params.extend(field.get_db_prep_save(getattr(obj, field.attname), db) for field in concrete)
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
