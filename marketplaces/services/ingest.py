@@ -2,10 +2,12 @@
 
 ``ingest_page`` takes the records of one page (already completed by the connector, HTTP
 done) and writes them in **one transaction**: the existing orders of the page are locked
-first (pk order), then the stock of every SKU on the page (pk order) — the lock order of
-every other path, so pages processed by two workers at once never deadlock. Each record
-is imported inside a savepoint: a record that can't be read or placed is kept as a
-``SyncFailure`` (payload and error, replayable) and the rest of the page goes on.
+first (pk order), then, when any of them changes, the stock of every SKU on the page (pk
+order) — the lock order of every other path, so pages processed by two workers at once
+never deadlock; new orders alone leave the stock to the bulk placement, which locks it
+after pricing and checks. Each change is written inside a savepoint: a record that can't
+be read or placed is kept as a ``SyncFailure`` (payload and error, replayable) and the
+rest of the page goes on.
 
 New orders that are paid and shipped by the merchant go through the bulk placement
 (``orders.services.bulk_placement``: every check and guarantee of ``place_order``,
@@ -359,8 +361,9 @@ def _updated_ids(records, connector):
     return [connector.record_id(r) for r in records if isinstance(r, dict)]
 
 
-def lock_page(connection, records, connector, resolve_skus):
-    """Lock what the page will touch, in the one global order: orders, then stock."""
+def lock_page_orders(connection, records, connector) -> dict:
+    """Lock the page's orders we already have (pk order): the first of the global lock
+    order, orders then stock. Returns their links by external id."""
     ids = [i for i in _updated_ids(records, connector) if i]
     links = {
         link.external_id: link
@@ -375,8 +378,6 @@ def lock_page(connection, records, connector, resolve_skus):
         orders = {o.pk: o for o in locked.select_related("channel")}
         for link in links.values():
             link.order = orders[link.order_id]
-    if resolve_skus:
-        stock.lock_levels_for_skus(sku.pk for sku in resolve_skus if sku is not None)
     return links
 
 
@@ -395,29 +396,31 @@ def ingest_page(connection, connector, run, records) -> PageResult:
     result = PageResult()
     actor = sync_actor(connection)
     resolve = SkuResolver(connection, seller_skus_of(records, connector))
-    links = lock_page(connection, records, connector, resolve.by_seller.values())
+    links = lock_page_orders(connection, records, connector)
     failures = []
-    bulk = []
+    bulk, writes = [], []
     for record in records:
         try:
             outcome = classify(connector, record, links=links, result=result)
-            if outcome is not None and outcome[0] == "bulk":
-                bulk.append((record, outcome[1]))
-            elif outcome is not None:
-                with transaction.atomic():  # a refused change fails this record alone
-                    write_one(
-                        connection,
-                        outcome[1],
-                        outcome[2],
-                        resolve=resolve,
-                        actor=actor,
-                        result=result,
-                    )
+        except (MalformedRecord, DomainError) as exc:
+            failures.append(_failure(connection, run, record, connector, exc))
+            continue
+        if outcome is not None and outcome[0] == "bulk":
+            bulk.append((record, outcome[1]))
+        elif outcome is not None:
+            writes.append((record, outcome[1], outcome[2]))
+    if writes:
+        # A change may move the stock of any SKU of the page, in no particular order:
+        # lock them all first, in pk order. A page of new orders only leaves this to the
+        # bulk placement, which locks its SKUs just before routing, after the pricing
+        # and the checks, so that two workers' pages wait for each other less.
+        stock.lock_levels_for_skus(sku.pk for sku in resolve.by_seller.values() if sku)
+    for record, remote, link in writes:
+        try:
+            with transaction.atomic():  # a refused change fails this record alone
+                write_one(connection, remote, link, resolve=resolve, actor=actor, result=result)
         except (MalformedRecord, DomainError, IntegrityError) as exc:
-            message = getattr(exc, "reason", None) or getattr(exc, "message", None) or str(exc)
-            if isinstance(exc, DomainError) and exc.fields:
-                message += " " + "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items())
-            failures.append(record_failure(connection, run, record, connector, message))
+            failures.append(_failure(connection, run, record, connector, exc))
     if bulk:
         # The same new order twice on a page (changed while paged): keep its newest version.
         newest = {}
@@ -435,6 +438,13 @@ def ingest_page(connection, connector, run, records) -> PageResult:
     return result
 
 
+def _failure(connection, run, record, connector, exc) -> SyncFailure:
+    message = getattr(exc, "reason", None) or getattr(exc, "message", None) or str(exc)
+    if isinstance(exc, DomainError) and exc.fields:
+        message += " " + "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items())
+    return record_failure(connection, run, record, connector, message)
+
+
 def _place_bulk(connection, run, bulk, resolve, actor, result, failures, connector):
     specs, remotes, records = [], [], []
     for record, remote in bulk:
@@ -443,7 +453,7 @@ def _place_bulk(connection, run, bulk, resolve, actor, result, failures, connect
             remotes.append(remote)
             records.append(record)
         except MalformedRecord as exc:
-            failures.append(record_failure(connection, run, record, connector, exc.reason))
+            failures.append(_failure(connection, run, record, connector, exc))
     if not specs:
         return
     label = f"marketplace {connection.channel.name}"
@@ -455,10 +465,7 @@ def _place_bulk(connection, run, bulk, resolve, actor, result, failures, connect
             result.unchanged += 1
             continue
         if isinstance(outcome, Exception):
-            message = getattr(outcome, "message", None) or str(outcome)
-            if isinstance(outcome, DomainError) and outcome.fields:
-                message += " " + "; ".join(f"{k}: {' '.join(v)}" for k, v in outcome.fields.items())
-            failures.append(record_failure(connection, run, record, connector, message))
+            failures.append(_failure(connection, run, record, connector, outcome))
             continue
         new_links.append(_link(connection, outcome, remote))
         result.orders.append(outcome.pk)
