@@ -37,7 +37,6 @@ def json_type_problem(field, value) -> str | None:
         expected = "true or false"
     elif isinstance(field, serializers.IntegerField):
         ok = isinstance(value, int) and not isinstance(value, bool)
-        ok = ok or (isinstance(value, float) and value.is_integer())
         expected = "a whole number"
     elif isinstance(field, serializers.DecimalField):
         if decimal_as_string(field):
@@ -56,7 +55,9 @@ def json_type_problem(field, value) -> str | None:
         expected = "an object"
     else:
         return None
-    return None if ok else f"Must be {expected}, not {_kind(value)}."
+    if ok:
+        return None
+    return f"Must be {expected}, not {repr(value) if isinstance(value, float) else _kind(value)}."
 
 
 class RefusesUnknownFields:
@@ -97,16 +98,14 @@ class StrictModelSerializer(RefusesUnknownFields, serializers.ModelSerializer):
 
 
 class StrictIntegerField(serializers.IntegerField):
-    """An integer that must arrive as a JSON number (no strings, no booleans, no 2.5)."""
+    """An integer that must arrive as a JSON integer (no strings, no booleans, no 2.5, no 2.0)."""
 
     default_error_messages = {"not_integer": "Must be a whole number, not {kind}."}
 
     def to_internal_value(self, data):
+        # 2.0 too: the schema (OpenAPI 3.0) says integer, and JSON keeps the two apart.
         if isinstance(data, bool) or not isinstance(data, int):
-            if isinstance(data, float) and data.is_integer():
-                data = int(data)
-            else:
-                self.fail("not_integer", kind=_kind(data))
+            self.fail("not_integer", kind=repr(data) if isinstance(data, float) else _kind(data))
         return super().to_internal_value(data)
 
 

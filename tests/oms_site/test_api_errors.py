@@ -113,6 +113,18 @@ def test_unknown_fields_and_wrong_json_types_are_400(api, stocked):
     assert "shipping_total" in error["fields"]
 
 
+def test_a_whole_number_in_decimal_form_is_not_an_integer(api, stocked):
+    """The schema (OpenAPI 3.0) says integer: 2.0 is a number, refused like 2.5."""
+    error = assert_error(
+        api.post(ORDERS, order_payload(lines=(("TSHIRT-BLK-M", 2.0),)), format="json"), 400
+    )
+    assert list(error["fields"]) == ["lines.0.quantity"]
+    assert "2.0" in error["fields"]["lines.0.quantity"][0]
+    body = {"sku": "LEAD-1", "product": "Lead", "lead_time_days": 10.0}
+    error = assert_error(api.post("/api/v1/skus/", body, format="json"), 400)
+    assert list(error["fields"]) == ["lead_time_days"]
+
+
 @pytest.mark.parametrize(
     "value",
     [
