@@ -17,10 +17,14 @@ _TEXT_FIELDS = (
     serializers.DateTimeField,
     serializers.DateField,
 )
-_NAMES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array"}
+_NAMES = {bool: "boolean", int: "integer", str: "string", list: "array"}
 
 
 def _kind(value) -> str:
+    """How an error names a JSON value of the wrong type: a decimal number by its value
+    (``2.0`` is refused where ``2`` is taken, so "not number" would puzzle)."""
+    if isinstance(value, float):
+        return repr(value)
     if value is None:
         return "null"
     if isinstance(value, dict):
@@ -55,9 +59,7 @@ def json_type_problem(field, value) -> str | None:
         expected = "an object"
     else:
         return None
-    if ok:
-        return None
-    return f"Must be {expected}, not {repr(value) if isinstance(value, float) else _kind(value)}."
+    return None if ok else f"Must be {expected}, not {_kind(value)}."
 
 
 class RefusesUnknownFields:
@@ -105,7 +107,7 @@ class StrictIntegerField(serializers.IntegerField):
     def to_internal_value(self, data):
         # 2.0 too: the schema (OpenAPI 3.0) says integer, and JSON keeps the two apart.
         if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("not_integer", kind=repr(data) if isinstance(data, float) else _kind(data))
+            self.fail("not_integer", kind=_kind(data))
         return super().to_internal_value(data)
 
 

@@ -112,9 +112,9 @@ class MarketplaceHttp:
         data=None,
         headers=None,
         auth: bool = True,
-        take_token: bool = True,
     ) -> requests.Response:
         refreshed = False
+        take_token = True  # not again for the retry after a token refresh
         server_errors = 0
         throttle_waited = 0.0
         rate, burst = self.limits(operation)
