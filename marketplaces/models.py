@@ -17,6 +17,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from inventory.models import SKU, Warehouse
 from oms_site.encryption import EncryptedJSONField
+from oms_site.json_field import JSONField
 from orders.models import Order, SalesChannel
 
 MARKETPLACE_KINDS = (
@@ -159,9 +160,9 @@ class MarketplaceOrder(models.Model):
     remote_updated_at = models.DateTimeField(null=True, blank=True)
     content_hash = models.CharField(max_length=64)
     # Our order line id (as a string) -> the marketplace's line id (shipment confirmations).
-    line_refs = models.JSONField(default=dict)
-    marketplace_totals = models.JSONField(default=dict, blank=True)
-    payload = models.JSONField(default=dict)
+    line_refs = JSONField(default=dict)
+    marketplace_totals = JSONField(default=dict, blank=True)
+    payload = JSONField(default=dict)
     imported_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -252,7 +253,7 @@ class SyncPage(models.Model):
 
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="fetched_pages")
     sequence = models.PositiveIntegerField()
-    records = models.JSONField(default=list)
+    records = JSONField(default=list)
     done = models.BooleanField(default=False)
     done_at = models.DateTimeField(null=True, blank=True)
 
@@ -277,7 +278,7 @@ class SyncFailure(FSMModelMixin, models.Model):
     )
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="failures")
     external_id = models.CharField(max_length=100, blank=True, db_index=True)
-    payload = models.JSONField()
+    payload = JSONField()
     error = models.TextField()
     status = FSMField(default=Status.OPEN, choices=Status.choices, protected=True)
     attempts = models.PositiveIntegerField(default=1)

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey
 
+from .json_field import JSONField
 from .roles import Role
 
 
@@ -114,7 +115,7 @@ class OutboxEvent(models.Model):
     """
 
     event_type = models.CharField(max_length=60)
-    payload = models.JSONField()
+    payload = JSONField()
     subject = models.CharField(max_length=200, blank=True)
     sequence = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

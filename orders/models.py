@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from inventory.models import SKU, Supplier, TaxClass, Warehouse
+from oms_site.json_field import JSONField
 from oms_site.money import CURRENCY_CHOICES
 from oms_site.roles import Capability, user_can
 
@@ -257,8 +258,8 @@ class Order(FSMModelMixin, models.Model):
     )
     base_exchange_rate = models.DecimalField(max_digits=18, decimal_places=8, null=True, blank=True)
     base_rate_date = models.DateField(null=True, blank=True)
-    shipping_address = models.JSONField(default=dict)
-    billing_address = models.JSONField(default=dict, blank=True)
+    shipping_address = JSONField(default=dict)
+    billing_address = JSONField(default=dict, blank=True)
     ship_to_country = models.CharField(max_length=2, blank=True)
     ship_to_latitude = models.FloatField(null=True, blank=True)
     ship_to_longitude = models.FloatField(null=True, blank=True)
@@ -268,11 +269,11 @@ class Order(FSMModelMixin, models.Model):
         help_text="The sales channel ships this order from its own stock (e.g. Amazon FBA): "
         "it is kept for history and never allocated or picked here.",
     )
-    tags = models.JSONField(default=list, blank=True)
+    tags = JSONField(default=list, blank=True)
     hold_reason = models.CharField(max_length=300, blank=True)
     notes = models.TextField(blank=True)
     tracking_token = models.CharField(max_length=43, editable=False)
-    routing_decision = models.JSONField(default=dict, blank=True)
+    routing_decision = JSONField(default=dict, blank=True)
     picking_started_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -603,7 +604,7 @@ class OrderEvent(models.Model):
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
     message = models.CharField(max_length=500, blank=True)
-    details = models.JSONField(default=dict, blank=True)
+    details = JSONField(default=dict, blank=True)
     actor_kind = models.CharField(max_length=10)
     actor_label = models.CharField(max_length=150)
     actor_user = models.ForeignKey(

@@ -15,6 +15,7 @@ import random
 import threading
 import time
 
+import orjson
 import requests
 from django.conf import settings
 
@@ -191,6 +192,12 @@ class MarketplaceHttp:
         response = self.request(method, url, **kwargs)
         if not response.content:
             return {}
+        try:
+            # orjson: a page of a hundred orders decodes several times faster. It reads
+            # UTF-8 only; requests also reads a body in another declared charset.
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            pass
         try:
             return response.json()
         except ValueError:

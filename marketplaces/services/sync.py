@@ -159,12 +159,17 @@ def ingest_stored_page(page_id: int) -> str:
             records, skip_ids=_unchanged_ids(connection, connector, records)
         )
     with transaction.atomic():
-        page = SyncPage.objects.select_for_update(of=("self",)).get(pk=page_id)
-        if page.done:
+        # The lock, not the records again (read above; a hundred orders of JSON).
+        done = (
+            SyncPage.objects.select_for_update(of=("self",))
+            .values_list("done", flat=True)
+            .get(pk=page_id)
+        )
+        if done:
             return "skipped"
         result = ingest_page(connection, connector, run, records)
         # The records are kept where needed (failures, order links): the page's copy goes.
-        SyncPage.objects.filter(pk=page.pk).update(done=True, done_at=timezone.now(), records=[])
+        SyncPage.objects.filter(pk=page_id).update(done=True, done_at=timezone.now(), records=[])
         locked = SyncRun.objects.select_for_update(of=("self",)).get(pk=run.pk)
         newest = locked.max_remote_updated_at
         if result.max_updated_at and (newest is None or result.max_updated_at > newest):

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from oms_site.json_field import JSONField
 from oms_site.money import CURRENCY_CHOICES
 
 from ..models import Order, OrderLine, adds_up
@@ -132,7 +133,7 @@ class Transaction(FSMModelMixin, models.Model):
     provider_reference = models.CharField(max_length=100, blank=True)
     error_code = models.CharField(max_length=50, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
-    raw_response = models.JSONField(default=dict, blank=True)
+    raw_response = JSONField(default=dict, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
     refund = models.ForeignKey(
