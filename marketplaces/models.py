@@ -149,8 +149,9 @@ class MarketplaceOrder(models.Model):
         MARKETPLACE = "marketplace", _("Marketplace (e.g. Amazon FBA)")
 
     order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="marketplace_link")
+    # No index of its own (see the unique constraint below).
     connection = models.ForeignKey(
-        MarketplaceConnection, on_delete=models.PROTECT, related_name="orders"
+        MarketplaceConnection, on_delete=models.PROTECT, related_name="orders", db_index=False
     )
     external_id = models.CharField(max_length=100)
     marketplace_status = models.CharField(max_length=40)
@@ -168,8 +169,12 @@ class MarketplaceOrder(models.Model):
 
     class Meta:
         constraints = [
+            # External id first, and no index led by the connection: a page's lookup (its
+            # external ids on one connection) must descend by external id. Given an index
+            # led by the connection, a new connection's first import (not yet in the
+            # planner's statistics) read all its links for every page.
             models.UniqueConstraint(
-                fields=["connection", "external_id"], name="marketplace_order_unique"
+                fields=["external_id", "connection"], name="marketplace_order_unique"
             )
         ]
 

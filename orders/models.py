@@ -289,8 +289,12 @@ class Order(FSMModelMixin, models.Model):
         constraints = [
             models.UniqueConstraint(fields=["number"], name="order_number_unique"),
             models.UniqueConstraint(fields=["tracking_token"], name="order_tracking_token_unique"),
+            # External id first: it is also the index for looking an order up by its
+            # external id (search, imports), and a batch's lookup by external ids can't be
+            # planned through the channel alone (a new channel, not yet in the statistics,
+            # looks like it has one order).
             models.UniqueConstraint(
-                fields=["channel", "external_id"],
+                fields=["external_id", "channel"],
                 condition=Q(external_id__isnull=False),
                 name="order_external_id_unique_per_channel",
             ),
@@ -324,7 +328,6 @@ class Order(FSMModelMixin, models.Model):
             models.Index(
                 fields=["email", "id"], name="order_email_id", opclasses=["varchar_pattern_ops", ""]
             ),
-            models.Index(fields=["external_id"], name="order_external_id"),
             models.Index(fields=["grand_total", "id"], name="order_total_id"),
             models.Index(fields=["ship_to_country", "id"], name="order_country_id"),
             models.Index(

@@ -457,7 +457,7 @@ def _place_bulk(connection, run, bulk, resolve, actor, result, failures, connect
     if not specs:
         return
     label = f"marketplace {connection.channel.name}"
-    outcomes = bulk_placement.place_orders(specs, actor=actor, paid_by=label)
+    outcomes = bulk_placement.place_orders(specs, actor=actor, paid_by=label, attach_written=False)
     new_links = []
     for record, remote, outcome in zip(records, remotes, outcomes, strict=True):
         if isinstance(outcome, DomainError) and outcome.code == "duplicate_external_id":

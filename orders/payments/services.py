@@ -323,11 +323,12 @@ _COLLECTED_TRANSACTION_FIELDS = [
 ]
 
 
-def record_collected_by_marketplace(orders, *, actor: Actor) -> None:
+def record_collected_by_marketplace(orders, *, actor: Actor) -> list:
     """Orders a marketplace collected the money for, placed in one batch: each gets the
     payment ``add_payment`` gives one such order (authorized and captured in full, two
     succeeded transactions), written with one COPY per table (PostgreSQL). The orders are
-    new, so nothing else can hold their payments."""
+    new, so nothing else can hold their payments. Returns the transactions, for
+    ``publish_collected`` once the orders themselves are written."""
     now = timezone.now()
     payments = [
         Payment(
@@ -358,7 +359,13 @@ def record_collected_by_marketplace(orders, *, actor: Actor) -> None:
         for kind in (K.AUTHORIZE, K.CAPTURE)
     ]
     insert_objects(transactions, _COLLECTED_TRANSACTION_FIELDS, ids=True)
-    by_payment = {payment.pk: order for payment, order in zip(payments, orders, strict=True)}
+    return transactions
+
+
+def publish_collected(transactions) -> None:
+    """The webhooks of ``record_collected_by_marketplace``'s transactions (after the
+    orders' ``order.created``, as for an order paid on its own)."""
+    by_payment = {txn.payment_id: txn.payment.order for txn in transactions}
     for kind, event in ((K.AUTHORIZE, "payment.authorized"), (K.CAPTURE, "payment.captured")):
         webhooks.publish_many(
             event,

@@ -17,6 +17,7 @@ falls back to placing its orders one by one, each in a savepoint.
 """
 
 import secrets
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -50,6 +51,7 @@ def place_orders(
     paid_by: str = "",
     read_known_first: bool = True,
     one_by_one_on_conflict: bool = True,
+    attach_written: bool = True,
 ) -> list:
     """``specs``: keyword arguments of ``place_order`` per order (not drafts, no stock
     hold, no chosen warehouse). Returns, in the same order, the placed ``Order`` or the
@@ -63,18 +65,24 @@ def place_orders(
 
     ``one_by_one_on_conflict``: on a conflict only the database sees, place the batch's
     orders one by one, each in a savepoint. Without it the ``IntegrityError`` is raised
-    (and the caller's transaction must roll back): the batch then needs no savepoint."""
+    (and the caller's transaction must roll back): the batch then needs no savepoint.
+
+    ``attach_written``: hand each order its lines and their allocations as written, so
+    that a reader (the API's answer) needs no query. A caller that reads neither (a
+    marketplace page) saves the work: only ``order.placed_lines`` is set then."""
     assert transaction.get_connection().in_atomic_block, "place_orders needs a transaction"
     with batch_cache():
+        options = {
+            "actor": actor,
+            "paid_by": paid_by,
+            "read_known_first": read_known_first,
+            "attach_written": attach_written,
+        }
         if not one_by_one_on_conflict:
-            return _place_batch(
-                specs, actor=actor, paid_by=paid_by, read_known_first=read_known_first
-            )
+            return _place_batch(specs, **options)
         try:
             with transaction.atomic():
-                return _place_batch(
-                    specs, actor=actor, paid_by=paid_by, read_known_first=read_known_first
-                )
+                return _place_batch(specs, **options)
         except IntegrityError:
             return _place_one_by_one(specs, actor=actor, paid_by=paid_by)
 
@@ -155,7 +163,7 @@ _EVENT_FIELDS = (
 )
 
 
-def _place_batch(specs, *, actor, paid_by, read_known_first):
+def _place_batch(specs, *, actor, paid_by, read_known_first, attach_written):
     results: list = [None] * len(specs)
     find_customer = _Customers()
     buyer_of = {}  # index -> the buyer's key
@@ -212,11 +220,18 @@ def _place_batch(specs, *, actor, paid_by, read_known_first):
     # Orders imported before (one query for the batch).
     pairs = [(o.channel_id, o.external_id) for _, o, _ in built if o.external_id]
     if pairs and read_known_first:
+        # By external id alone (the unique index), the channel checked here: with the
+        # channel in the query, a new channel's first import (not yet in the planner's
+        # statistics) was read through the (channel, id) index, all its orders per batch.
+        channels = {c for c, _ in pairs}
         existing = {
             (c, e): n
             for c, e, n in Order.objects.filter(
-                channel_id__in={c for c, _ in pairs}, external_id__in=[e for _, e in pairs]
-            ).values_list("channel_id", "external_id", "number")
+                external_id__isnull=False, external_id__in=[e for _, e in pairs]
+            )
+            .order_by()
+            .values_list("channel_id", "external_id", "number")
+            if c in channels
         }
         kept = []
         for index, order, priced in built:
@@ -237,7 +252,7 @@ def _place_batch(specs, *, actor, paid_by, read_known_first):
 
     now = timezone.now()
     buyers_seen = set()
-    events = []  # written after the orders (they need ids): (order, event)
+    events = []  # made before the orders have ids: (order, event)
     lines_of = {}
     for index, order, priced in built:
         order.tracking_token = secrets.token_urlsafe(32)
@@ -287,116 +302,38 @@ def _place_batch(specs, *, actor, paid_by, read_known_first):
                     message="Held by pre-fulfillment checks: " + reason,
                 )
             )
-
-    # Routing and allocation: the batch's stock locked once, in pk order.
-    to_route = [(i, o) for i, o, _ in built if o.status == S.PENDING]
-    allocations, stock_items, decisions = [], [], {}
-    if to_route:
-        sku_ids = sorted({ln.sku_id for i, _ in to_route for ln in lines_of[i]})
-        levels = stock.lock_levels_for_routing(sku_ids)
-        by_pair = {(lv.sku_id, lv.warehouse_id): lv for lv in levels}
-        options = inventory_cached.routing_options()
-        skus = {ln.sku_id: ln.sku for i, _ in to_route for ln in lines_of[i]}
-        snapshot = inventory_services.snapshot_from_levels(
-            levels, respect_safety_stock=options.respect_safety_stock, skus=skus.values()
-        )
-        routing_config = options.config
-        for index, order in to_route:
-            lines = lines_of[index]
-            decision = routing.route(
-                [routing.RouteLine(key, ln.sku_id, ln.quantity) for key, ln in enumerate(lines)],
-                routing.Destination(
-                    order.ship_to_country, order.ship_to_latitude, order.ship_to_longitude
-                ),
-                snapshot,
-                routing_config,
-            )
-            for assignment in decision.assignments:
-                line = lines[assignment.line_key]
-                line.quantity_allocated += assignment.quantity
-                allocations.append((index, assignment.line_key, assignment))
-                if assignment.warehouse_id is not None:
-                    pair = (assignment.warehouse_id, assignment.sku_id)
-                    snapshot.available[pair] = snapshot.available.get(pair, 0) - assignment.quantity
-                    stock_items.append(
-                        (
-                            by_pair[(assignment.sku_id, assignment.warehouse_id)],
-                            assignment.quantity,
-                            index,
-                        )
-                    )
-            fully = all(ln.quantity_allocated == ln.quantity for ln in lines)
-            if fully:
-                order.mark_allocated()
-            else:
-                order.mark_backordered()
-            events.append(
-                _event(
-                    order,
-                    OrderEvent.Kind.STATUS_CHANGED,
-                    actor,
-                    from_status=S.PENDING,
-                    to_status=order.status,
-                )
-            )
-            decisions[index] = (decision, decision_details(decision, snapshot))
-    if paid_by:
-        for _, order, _ in built:
-            order.payment_captured()
-
-    # Writes: orders, lines, allocations, ledger, events, outbox. The orders' and lines'
-    # ids are drawn first, so every row (the number, the stored routing decision naming its
-    # lines) is complete when it is written, each table in one COPY (PostgreSQL).
     orders = [order for _, order, _ in built]
-    all_lines = [line for index, _, _ in built for line in lines_of[index]]
-    order_ids, line_ids = new_ids_of((Order, len(orders)), (OrderLine, len(all_lines)))
-    for order, pk in zip(orders, order_ids, strict=True):
-        order.pk = pk
-        order.number = f"SO-{pk:07d}"  # like place_order; more digits past 9,999,999
-        order.created_at = order.updated_at = now
-    index_of = {i: order for i, order, _ in built}
-    for line, pk in zip(all_lines, line_ids, strict=True):
-        line.pk = pk
-    for index, order, _ in built:
-        for line in lines_of[index]:
-            line.order = order
-    routed = []
-    for index, (decision, details) in decisions.items():
-        order = index_of[index]
-        # The decision names lines by their position; the stored one by their id.
-        for entry in details["assignments"]:
-            entry["line"] = lines_of[index][entry["line"]].pk
-        details["backordered"] = {
-            str(lines_of[index][int(k)].pk): v for k, v in details["backordered"].items()
-        }
-        order.routing_decision = details
-        routed.append((order, decision.explanation))
+    _number(built, lines_of, now)
+
+    # What routing does not change is written before the stock is locked: two batches on
+    # the same SKUs (two marketplace workers) wait for each other only while one routes
+    # and records its allocations. These rows are new and unique to this batch, so
+    # writing them first can't make anyone wait. Their trail events get the lower ids,
+    # so each order's trail still reads in order.
+    collected = []
+    if paid_by:
+        from ..payments.services import record_collected_by_marketplace
+
+        for order in orders:
+            order.payment_captured()
+        collected = record_collected_by_marketplace(orders, actor=actor)
+    _insert_events(events)
+    events = []
+
+    routed = _route_and_allocate(built, lines_of, actor, events)
+
+    # Under the stock locks: the orders (their status and routing decision), lines,
+    # allocations, the rest of their trails, each table in one COPY (PostgreSQL).
     insert_objects(orders, _ORDER_FIELDS)
+    all_lines = [line for index, _, _ in built for line in lines_of[index]]
     insert_objects(all_lines, _LINE_FIELDS)
-    allocations_of = {index: [] for index in lines_of}
-    for index, key, a in allocations:
-        allocations_of[index].append(
-            Allocation(
-                line=lines_of[index][key],
-                warehouse_id=a.warehouse_id,
-                supplier_id=a.supplier_id,
-                quantity=a.quantity,
-            )
-        )
     insert_objects(
-        [allocation for rows in allocations_of.values() for allocation in rows],
+        [allocation for rows in routed.allocations_of.values() for allocation in rows],
         _ALLOCATION_FIELDS,
     )
-    if stock_items:
-        stock.allocate_many(
-            [
-                (level, units, f"order:{index_of[index].number}")
-                for level, units, index in stock_items
-            ],
-            reference="",
-            actor=actor,
-        )
-    for order, explanation in routed:
+    if routed.stock_items:
+        stock.allocate_many(routed.stock_items, reference="", actor=actor)
+    for order, explanation in routed.explanations:
         events.append(
             _event(
                 order,
@@ -407,9 +344,6 @@ def _place_batch(specs, *, actor, paid_by, read_known_first):
             )
         )
     if paid_by:
-        from ..payments.services import record_collected_by_marketplace
-
-        record_collected_by_marketplace(orders, actor=actor)
         for order in orders:
             events.append(
                 _event(
@@ -422,17 +356,125 @@ def _place_batch(specs, *, actor, paid_by, read_known_first):
                     details={"amount": str(order.grand_total), "currency": order.currency},
                 )
             )
+    _insert_events(events)
+    # After the stock locks, like place_order: the home page counts the batch at once.
+    reporting.record_placed_many(orders)
+    # Webhooks in place_order's order: the order is created, then paid.
+    webhooks.publish_many("order.created", [order_payload(order) for order in orders])
+    if collected:
+        from ..payments.services import publish_collected
+
+        publish_collected(collected)
+    for index, order, _ in built:
+        order.placed_lines = lines_of[index]  # callers need the lines' ids, in order
+        if attach_written:
+            # Readers (the API's answer) get the lines and allocations just written,
+            # unread.
+            attach_allocations(lines_of[index], routed.allocations_of.get(index, []))
+            in_hand.attach(order, "lines", lines_of[index])
+        results[index] = order
+    return results
+
+
+def _number(built, lines_of, now) -> None:
+    """Draw the orders' and lines' ids first, so that every row (the number, the stored
+    routing decision naming its lines) is complete when it is written."""
+    orders = [order for _, order, _ in built]
+    all_lines = [line for index, _, _ in built for line in lines_of[index]]
+    order_ids, line_ids = new_ids_of((Order, len(orders)), (OrderLine, len(all_lines)))
+    for order, pk in zip(orders, order_ids, strict=True):
+        order.pk = pk
+        order.number = f"SO-{pk:07d}"  # like place_order; more digits past 9,999,999
+        order.created_at = order.updated_at = now
+    for line, pk in zip(all_lines, line_ids, strict=True):
+        line.pk = pk
+    for index, order, _ in built:
+        for line in lines_of[index]:
+            line.order = order
+
+
+def _insert_events(events) -> None:
     for event in events:
         event.order_id = event.order.pk  # the orders had no ids when their events were made
     # The trail is the batch's largest write (five or six rows an order): COPY, not INSERT.
     insert_objects(events, _EVENT_FIELDS)
-    # After the stock locks, like place_order: the home page counts the batch at once.
-    reporting.record_placed_many(orders)
-    webhooks.publish_many("order.created", [order_payload(order) for order in orders])
-    for index, order, _ in built:
-        order.placed_lines = lines_of[index]  # callers need the lines' ids, in order
-        # Readers (the API's answer) get the lines and allocations just written, unread.
-        attach_allocations(lines_of[index], allocations_of[index])
-        in_hand.attach(order, "lines", lines_of[index])
-        results[index] = order
-    return results
+
+
+@dataclass
+class _Routed:
+    allocations_of: dict = field(default_factory=dict)  # index -> [Allocation]
+    stock_items: list = field(default_factory=list)  # (level, units, reference)
+    explanations: list = field(default_factory=list)  # (order, explanation)
+
+
+def _route_and_allocate(built, lines_of, actor, events) -> _Routed:
+    """Route the batch's pending orders under its stock locks (taken once, in pk order)
+    against one snapshot, which every allocation then reduces (the batch can't promise a
+    unit twice). Sets each order's status and stored decision; appends the status events."""
+    routed = _Routed()
+    to_route = [(i, o) for i, o, _ in built if o.status == S.PENDING]
+    if not to_route:
+        return routed
+    sku_ids = sorted({ln.sku_id for i, _ in to_route for ln in lines_of[i]})
+    levels = stock.lock_levels_for_routing(sku_ids)
+    by_pair = {(lv.sku_id, lv.warehouse_id): lv for lv in levels}
+    options = inventory_cached.routing_options()
+    skus = {ln.sku_id: ln.sku for i, _ in to_route for ln in lines_of[i]}
+    snapshot = inventory_services.snapshot_from_levels(
+        levels, respect_safety_stock=options.respect_safety_stock, skus=skus.values()
+    )
+    for index, order in to_route:
+        lines = lines_of[index]
+        decision = routing.route(
+            [routing.RouteLine(key, ln.sku_id, ln.quantity) for key, ln in enumerate(lines)],
+            routing.Destination(
+                order.ship_to_country, order.ship_to_latitude, order.ship_to_longitude
+            ),
+            snapshot,
+            options.config,
+        )
+        allocations = routed.allocations_of.setdefault(index, [])
+        for assignment in decision.assignments:
+            line = lines[assignment.line_key]
+            line.quantity_allocated += assignment.quantity
+            allocations.append(
+                Allocation(
+                    line=line,
+                    warehouse_id=assignment.warehouse_id,
+                    supplier_id=assignment.supplier_id,
+                    quantity=assignment.quantity,
+                )
+            )
+            if assignment.warehouse_id is not None:
+                pair = (assignment.warehouse_id, assignment.sku_id)
+                snapshot.available[pair] = snapshot.available.get(pair, 0) - assignment.quantity
+                routed.stock_items.append(
+                    (
+                        by_pair[(assignment.sku_id, assignment.warehouse_id)],
+                        assignment.quantity,
+                        f"order:{order.number}",
+                    )
+                )
+        if all(ln.quantity_allocated == ln.quantity for ln in lines):
+            order.mark_allocated()
+        else:
+            order.mark_backordered()
+        events.append(
+            _event(
+                order,
+                OrderEvent.Kind.STATUS_CHANGED,
+                actor,
+                from_status=S.PENDING,
+                to_status=order.status,
+            )
+        )
+        details = decision_details(decision, snapshot)
+        # The decision names lines by their position; the stored one by their id.
+        for entry in details["assignments"]:
+            entry["line"] = lines[entry["line"]].pk
+        details["backordered"] = {
+            str(lines[int(k)].pk): v for k, v in details["backordered"].items()
+        }
+        order.routing_decision = details
+        routed.explanations.append((order, decision.explanation))
+    return routed
