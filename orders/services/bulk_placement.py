@@ -67,9 +67,9 @@ def place_orders(
     orders one by one, each in a savepoint. Without it the ``IntegrityError`` is raised
     (and the caller's transaction must roll back): the batch then needs no savepoint.
 
-    ``attach_written``: hand each order its lines and their allocations as written, so
-    that a reader (the API's answer) needs no query. A caller that reads neither (a
-    marketplace page) saves the work: only ``order.placed_lines`` is set then."""
+    ``attach_written``: hand each line its allocations as written (each order has its
+    lines in hand anyway), so that a reader (the API's answer) needs no query. A caller
+    that reads none (a marketplace page) saves the work."""
     assert transaction.get_connection().in_atomic_block, "place_orders needs a transaction"
     with batch_cache():
         options = {
@@ -304,6 +304,9 @@ def _place_batch(specs, *, actor, paid_by, read_known_first, attach_written):
             )
     orders = [order for _, order, _ in built]
     _number(built, lines_of, now)
+    for index, order, _ in built:
+        # The order has its id now: its transitions' conditions read the lines in hand.
+        in_hand.attach(order, "lines", lines_of[index])
 
     # What routing does not change is written before the stock is locked: two batches on
     # the same SKUs (two marketplace workers) wait for each other only while one routes
@@ -360,18 +363,17 @@ def _place_batch(specs, *, actor, paid_by, read_known_first, attach_written):
     # After the stock locks, like place_order: the home page counts the batch at once.
     reporting.record_placed_many(orders)
     # Webhooks in place_order's order: the order is created, then paid.
-    webhooks.publish_many("order.created", [order_payload(order) for order in orders])
+    published = [("order.created", order_payload(order)) for order in orders]
     if collected:
-        from ..payments.services import publish_collected
+        from ..payments.services import collected_events
 
-        publish_collected(collected)
+        published += collected_events(collected)
+    webhooks.publish_batch(published)
     for index, order, _ in built:
         order.placed_lines = lines_of[index]  # callers need the lines' ids, in order
         if attach_written:
-            # Readers (the API's answer) get the lines and allocations just written,
-            # unread.
+            # Readers (the API's answer) get the allocations just written, unread.
             attach_allocations(lines_of[index], routed.allocations_of.get(index, []))
-            in_hand.attach(order, "lines", lines_of[index])
         results[index] = order
     return results
 
