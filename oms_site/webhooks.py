@@ -16,6 +16,7 @@ import random
 import secrets
 import socket
 import time
+from collections import Counter
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -179,26 +180,32 @@ def next_sequence(subject: str) -> int:
         return cursor.fetchone()[0]
 
 
-def next_sequences(subjects) -> dict[str, int]:
-    """``next_sequence`` for many different subjects: one upsert per 1,000, rows taken in
+def next_sequences(subjects) -> list[int]:
+    """``next_sequence`` for each of ``subjects`` (a subject may come more than once: its
+    numbers then follow the list's order): one upsert per 1,000 subjects, rows taken in
     sorted order (so two bulk publishers never wait on each other in a cycle)."""
-    unique = sorted(set(subjects))
-    if len(unique) != len(subjects):
-        raise ValueError("next_sequences needs each subject once.")
+    counts = Counter(subjects)
+    unique = sorted(counts)
     table = connection.ops.quote_name(OutboxSequence._meta.db_table)
-    result = {}
+    last = {}
     with connection.cursor() as cursor:
         for start in range(0, len(unique), 1000):
             chunk = unique[start : start + 1000]
             cursor.execute(
                 f"INSERT INTO {table} (subject, last_value) VALUES "
-                + ", ".join(["(%s, 1)"] * len(chunk))
-                + f" ON CONFLICT (subject) DO UPDATE SET last_value = {table}.last_value + 1 "
-                "RETURNING subject, last_value",
-                chunk,
+                + ", ".join(["(%s, %s)"] * len(chunk))
+                + f" ON CONFLICT (subject) DO UPDATE SET last_value = {table}.last_value"
+                " + EXCLUDED.last_value RETURNING subject, last_value",
+                [value for subject in chunk for value in (subject, counts[subject])],
             )
-            result.update(dict(cursor.fetchall()))
-    return result
+            last.update(dict(cursor.fetchall()))
+    # Each subject's numbers end at its new last value, handed out in the list's order.
+    next_of = {subject: last[subject] - counts[subject] + 1 for subject in unique}
+    numbers = []
+    for subject in subjects:
+        numbers.append(next_of[subject])
+        next_of[subject] += 1
+    return numbers
 
 
 def event_body(event: OutboxEvent) -> dict:
@@ -310,15 +317,23 @@ def _publish_in_one_statement(event_type, payload, subject, subscription_ids):
 
 def publish_many(event_type: str, payloads: list[dict]) -> int:
     """``publish`` for many events of one type: one write of events, one of deliveries."""
-    if not payloads:
+    return publish_batch([(event_type, payload) for payload in payloads])
+
+
+def publish_batch(events: list[tuple[str, dict]]) -> int:
+    """``publish`` for many events, (type, payload) each, in this order: the sequence
+    numbers of each subject in one upsert, then one write of events and one of
+    deliveries."""
+    if not events:
         return 0
-    subjects = [subject_of(event_type, payload)[:200] for payload in payloads]
+    subjects = [subject_of(event_type, payload)[:200] for event_type, payload in events]
     sequences = next_sequences(subjects)
-    subscriptions = [sub for sub in _active_subscriptions.get() if sub.wants(event_type)]
+    subscriptions = list(_active_subscriptions.get())
+    wanted = [[sub for sub in subscriptions if sub.wants(event_type)] for event_type, _ in events]
     # The events' and the deliveries' ids in one statement, then each table written at
     # once (COPY past a few rows: a marketplace page or a bulk job publishes hundreds).
     event_ids, delivery_ids = new_ids_of(
-        (OutboxEvent, len(payloads)), (WebhookDelivery, len(payloads) * len(subscriptions))
+        (OutboxEvent, len(events)), (WebhookDelivery, sum(len(subs) for subs in wanted))
     )
     insert_rows(
         OutboxEvent,
@@ -327,20 +342,22 @@ def publish_many(event_type: str, payloads: list[dict]) -> int:
                 "event_type": event_type,
                 "payload": payload,
                 "subject": subject,
-                "sequence": sequences[subject],
+                "sequence": sequence,
             }
-            for payload, subject in zip(payloads, subjects, strict=True)
+            for (event_type, payload), subject, sequence in zip(
+                events, subjects, sequences, strict=True
+            )
         ],
         given_ids=event_ids,
     )
-    now = timezone.now()
-    if subscriptions:
+    if delivery_ids:
+        now = timezone.now()
         insert_rows(
             WebhookDelivery,
             [
                 {"subscription_id": sub.pk, "event_id": event_id, "next_attempt_at": now}
-                for event_id in event_ids
-                for sub in subscriptions
+                for event_id, subs in zip(event_ids, wanted, strict=True)
+                for sub in subs
             ],
             given_ids=delivery_ids,
         )

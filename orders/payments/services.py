@@ -328,7 +328,7 @@ def record_collected_by_marketplace(orders, *, actor: Actor) -> list:
     payment ``add_payment`` gives one such order (authorized and captured in full, two
     succeeded transactions), written with one COPY per table (PostgreSQL). The orders are
     new, so nothing else can hold their payments. Returns the transactions, for
-    ``publish_collected`` once the orders themselves are written."""
+    ``collected_events`` once the orders themselves are written."""
     now = timezone.now()
     payments = [
         Payment(
@@ -362,15 +362,16 @@ def record_collected_by_marketplace(orders, *, actor: Actor) -> list:
     return transactions
 
 
-def publish_collected(transactions) -> None:
-    """The webhooks of ``record_collected_by_marketplace``'s transactions (after the
-    orders' ``order.created``, as for an order paid on its own)."""
-    by_payment = {txn.payment_id: txn.payment.order for txn in transactions}
-    for kind, event in ((K.AUTHORIZE, "payment.authorized"), (K.CAPTURE, "payment.captured")):
-        webhooks.publish_many(
-            event,
-            [_payload(txn, by_payment[txn.payment_id]) for txn in transactions if txn.kind == kind],
-        )
+def collected_events(transactions) -> list[tuple[str, dict]]:
+    """The webhooks of ``record_collected_by_marketplace``'s transactions, (type, payload)
+    each, for the caller to publish once the orders' ``order.created`` are (as for an
+    order paid on its own)."""
+    return [
+        (event, _payload(txn, txn.payment.order))
+        for kind, event in ((K.AUTHORIZE, "payment.authorized"), (K.CAPTURE, "payment.captured"))
+        for txn in transactions
+        if txn.kind == kind
+    ]
 
 
 def _record_now(
