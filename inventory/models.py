@@ -283,8 +283,14 @@ class StockMovement(models.Model):
     )
     note = models.CharField(max_length=300, blank=True)
     actor_label = models.CharField(max_length=150)
+    # Indexed only where set (a user deleted clears it): allocations by the system are
+    # most of the ledger.
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -292,7 +298,14 @@ class StockMovement(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["sku", "warehouse"])]
+        indexes = [
+            models.Index(fields=["sku", "warehouse"]),
+            models.Index(
+                fields=["actor_user"],
+                condition=Q(actor_user__isnull=False),
+                name="stock_movement_actor_user",
+            ),
+        ]
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

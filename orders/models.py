@@ -569,13 +569,26 @@ class Allocation(models.Model):
     warehouse = models.ForeignKey(
         Warehouse, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
     )
+    # Indexed only where set: most allocations are a warehouse's.
     supplier = models.ForeignKey(
-        Supplier, null=True, blank=True, on_delete=models.PROTECT, related_name="dropships"
+        Supplier,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dropships",
+        db_index=False,
     )
     quantity = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        indexes = [
+            models.Index(
+                fields=["supplier"],
+                condition=Q(supplier__isnull=False),
+                name="allocation_dropship_supplier",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(quantity__gt=0), name="allocation_quantity_positive"
@@ -610,13 +623,25 @@ class OrderEvent(models.Model):
     details = JSONField(default=dict, blank=True)
     actor_kind = models.CharField(max_length=10)
     actor_label = models.CharField(max_length=150)
+    # Indexed only where set (a user deleted clears it): the system writes most events.
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["actor_user"],
+                condition=Q(actor_user__isnull=False),
+                name="order_event_actor_user",
+            )
+        ]
 
     def __str__(self):
         return f"{self.kind} on order {self.order_id}"
