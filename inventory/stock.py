@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from oms_site import raw_reads, webhooks
 from oms_site.actors import Actor
-from oms_site.bulk_rows import insert_objects, update_rows
+from oms_site.bulk_rows import insert_rows, update_rows
 from oms_site.errors import InsufficientStock, ValidationFailed
 from oms_site.validation import whole_number
 
@@ -281,18 +281,6 @@ def allocate_locked(level: StockLevel, quantity: int, *, reference: str, actor: 
     )
 
 
-_ALLOCATION_MOVEMENT_FIELDS = [
-    "sku_id",
-    "warehouse_id",
-    "allocated_change",
-    "reason",
-    "reference",
-    "actor_label",
-    "actor_user_id",
-    "created_at",
-]
-
-
 def allocate_many(allocations, *, reference: str, actor: Actor) -> None:
     """Allocate on several levels the caller locked, in one UPDATE and one COPY.
 
@@ -315,21 +303,22 @@ def allocate_many(allocations, *, reference: str, actor: Actor) -> None:
         level.allocated += quantity
         level.updated_at = now
         changed[level.pk] = level
+        # Rows, not instances: a marketplace page writes a few hundred, reads none back.
         movements.append(
-            StockMovement(
-                sku_id=level.sku_id,
-                warehouse_id=level.warehouse_id,
-                allocated_change=quantity,
-                reason=MovementReason.ALLOCATION,
-                reference=(own_reference[0] if own_reference else reference)[:100],
-                actor_label=actor.label[:150],
-                actor_user_id=actor.user_id,
-                created_at=now,
-            )
+            {
+                "sku_id": level.sku_id,
+                "warehouse_id": level.warehouse_id,
+                "allocated_change": quantity,
+                "reason": MovementReason.ALLOCATION,
+                "reference": (own_reference[0] if own_reference else reference)[:100],
+                "actor_label": actor.label[:150],
+                "actor_user_id": actor.user_id,
+                "created_at": now,
+            }
         )
     update_rows(list(changed.values()), ["allocated", "updated_at"])
     # A marketplace page allocates a few hundred lines: COPY (PostgreSQL), not INSERT.
-    insert_objects(movements, _ALLOCATION_MOVEMENT_FIELDS)
+    insert_rows(StockMovement, movements)
     sellable_changed.send(
         sender=StockLevel, sku_ids=sorted({level.sku_id for level in changed.values()})
     )

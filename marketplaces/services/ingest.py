@@ -29,7 +29,7 @@ from django.utils.dateparse import parse_datetime
 from inventory import stock
 from inventory.models import SKU
 from oms_site.actors import Actor
-from oms_site.bulk_rows import insert_objects
+from oms_site.bulk_rows import insert_rows
 from oms_site.errors import DomainError
 from orders import services as order_services
 from orders.models import Order, OrderStatus
@@ -143,37 +143,25 @@ def placement_spec(connection, remote: RemoteOrder, resolve, *, draft: bool) -> 
     }
 
 
-_LINK_FIELDS = [
-    "order_id",
-    "connection_id",
-    "external_id",
-    "marketplace_status",
-    "fulfilment",
-    "remote_updated_at",
-    "content_hash",
-    "line_refs",
-    "marketplace_totals",
-    "payload",
-]
-
-
-def _link(connection, order, remote: RemoteOrder) -> MarketplaceOrder:
+def _link(connection, order, remote: RemoteOrder) -> dict:
+    """The order's ``MarketplaceOrder`` row (field attnames: a page writes a hundred, and
+    reads none back)."""
     lines = getattr(order, "placed_lines", None) or list(order.lines.order_by("pk"))
     refs = {str(line.pk): rl.external_id for line, rl in zip(lines, remote.lines, strict=False)}
-    return MarketplaceOrder(
-        order=order,
-        connection=connection,
-        external_id=remote.external_id,
-        marketplace_status=remote.status,
-        fulfilment=MarketplaceOrder.Fulfilment.MARKETPLACE
+    return {
+        "order_id": order.pk,
+        "connection_id": connection.pk,
+        "external_id": remote.external_id,
+        "marketplace_status": remote.status,
+        "fulfilment": MarketplaceOrder.Fulfilment.MARKETPLACE
         if remote.fulfilled_by_marketplace
         else MarketplaceOrder.Fulfilment.MERCHANT,
-        remote_updated_at=remote.updated_at,
-        content_hash=remote.content_hash(),
-        line_refs=refs,
-        marketplace_totals=_totals(remote),
-        payload=remote.raw,
-    )
+        "remote_updated_at": remote.updated_at,
+        "content_hash": remote.content_hash(),
+        "line_refs": refs,
+        "marketplace_totals": _totals(remote),
+        "payload": remote.raw,
+    }
 
 
 def _totals(remote: RemoteOrder) -> dict:
@@ -339,7 +327,7 @@ def write_one(connection, remote, link, *, resolve, actor, result: PageResult):
             result.unchanged += 1
         return
     order = _place_special(connection, remote, resolve, actor)
-    MarketplaceOrder.objects.bulk_create([_link(connection, order, remote)])
+    MarketplaceOrder.objects.bulk_create([MarketplaceOrder(**_link(connection, order, remote))])
     result.created += 1
     result.orders.append(order.pk)
 
@@ -470,7 +458,7 @@ def _place_bulk(connection, run, bulk, resolve, actor, result, failures, connect
         new_links.append(_link(connection, outcome, remote))
         result.orders.append(outcome.pk)
     # The links carry each order's raw record (JSON): COPY (PostgreSQL), not INSERT.
-    insert_objects(new_links, _LINK_FIELDS)
+    insert_rows(MarketplaceOrder, new_links)
     result.created += len(new_links)
 
 

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from oms_site import webhooks
 from oms_site.actors import Actor
-from oms_site.bulk_rows import insert_objects
+from oms_site.bulk_rows import insert_rows
 from oms_site.errors import Conflict, NotFound, ValidationFailed
 from oms_site.money import quantize
 
@@ -156,17 +156,33 @@ def _after_settled(order, previous, status, *, actor):
 
 
 def _payload(txn: Transaction, order) -> dict:
+    return _payload_of(
+        order,
+        payment_id=txn.payment_id,
+        transaction_id=txn.pk,
+        kind=txn.kind,
+        status=txn.status,
+        amount=txn.amount,
+        currency=txn.currency,
+        gateway=txn.payment.gateway,
+        error_code=txn.error_code,
+    )
+
+
+def _payload_of(
+    order, *, payment_id, transaction_id, kind, status, amount, currency, gateway, error_code=""
+) -> dict:
     return {
         "order": order.number,
-        "payment_id": txn.payment_id,
-        "transaction_id": txn.pk,
-        "kind": txn.kind,
-        "status": txn.status,
-        "amount": str(txn.amount),
-        "currency": txn.currency,
-        "gateway": txn.payment.gateway,
+        "payment_id": payment_id,
+        "transaction_id": transaction_id,
+        "kind": kind,
+        "status": status,
+        "amount": str(amount),
+        "currency": currency,
+        "gateway": gateway,
         "payment_status": order.payment_status,
-        "error_code": txn.error_code,
+        "error_code": error_code,
     }
 
 
@@ -302,63 +318,50 @@ def add_payment(
     return payment
 
 
-_COLLECTED_PAYMENT_FIELDS = [
-    "order_id",
-    "gateway",
-    "method",
-    "currency",
-    "amount",
-    "authorized_amount",
-    "captured_amount",
-]
-_COLLECTED_TRANSACTION_FIELDS = [
-    "payment_id",
-    "kind",
-    "amount",
-    "currency",
-    "idempotency_key",
-    "status",
-    "completed_at",
-    "actor_label",
-]
-
-
 def record_collected_by_marketplace(orders, *, actor: Actor) -> list:
     """Orders a marketplace collected the money for, placed in one batch: each gets the
     payment ``add_payment`` gives one such order (authorized and captured in full, two
     succeeded transactions), written with one COPY per table (PostgreSQL). The orders are
-    new, so nothing else can hold their payments. Returns the transactions, for
-    ``collected_events`` once the orders themselves are written."""
+    new, so nothing else can hold their payments. Returns the transactions, as (order,
+    row), for ``collected_events`` once the orders themselves are written."""
     now = timezone.now()
-    payments = [
-        Payment(
-            order=order,
-            gateway="marketplace",
-            method=PaymentMethod.MARKETPLACE,
-            currency=order.currency,
-            amount=order.grand_total,
-            authorized_amount=order.grand_total,
-            captured_amount=order.grand_total,
-        )
-        for order in orders
-    ]
-    # A marketplace page places a hundred orders: the rows go with COPY (PostgreSQL).
-    insert_objects(payments, _COLLECTED_PAYMENT_FIELDS, ids=True)
+    # Rows, not instances: a marketplace page writes three hundred and reads none back.
+    payment_ids = insert_rows(
+        Payment,
+        [
+            {
+                "order_id": order.pk,
+                "gateway": "marketplace",
+                "method": PaymentMethod.MARKETPLACE,
+                "currency": order.currency,
+                "amount": order.grand_total,
+                "authorized_amount": order.grand_total,
+                "captured_amount": order.grand_total,
+            }
+            for order in orders
+        ],
+        ids=True,
+    )
     transactions = [
-        Transaction(
-            payment=payment,
-            kind=kind,
-            amount=payment.amount,
-            currency=payment.currency,
-            idempotency_key=new_key(kind),
-            status=TransactionStatus.SUCCEEDED,
-            completed_at=now,
-            actor_label=actor.label[:150],
+        (
+            order,
+            {
+                "payment_id": payment_id,
+                "kind": kind,
+                "amount": order.grand_total,
+                "currency": order.currency,
+                "idempotency_key": new_key(kind),
+                "status": TransactionStatus.SUCCEEDED,
+                "completed_at": now,
+                "actor_label": actor.label[:150],
+            },
         )
-        for payment in payments
+        for order, payment_id in zip(orders, payment_ids, strict=True)
         for kind in (K.AUTHORIZE, K.CAPTURE)
     ]
-    insert_objects(transactions, _COLLECTED_TRANSACTION_FIELDS, ids=True)
+    ids = insert_rows(Transaction, [row for _, row in transactions], ids=True)
+    for (_, row), pk in zip(transactions, ids, strict=True):
+        row["id"] = pk
     return transactions
 
 
@@ -367,10 +370,22 @@ def collected_events(transactions) -> list[tuple[str, dict]]:
     each, for the caller to publish once the orders' ``order.created`` are (as for an
     order paid on its own)."""
     return [
-        (event, _payload(txn, txn.payment.order))
+        (
+            event,
+            _payload_of(
+                order,
+                payment_id=row["payment_id"],
+                transaction_id=row["id"],
+                kind=row["kind"],
+                status=row["status"],
+                amount=row["amount"],
+                currency=row["currency"],
+                gateway="marketplace",
+            ),
+        )
         for kind, event in ((K.AUTHORIZE, "payment.authorized"), (K.CAPTURE, "payment.captured"))
-        for txn in transactions
-        if txn.kind == kind
+        for order, row in transactions
+        if row["kind"] == kind
     ]
 
 
