@@ -110,44 +110,63 @@ def insert_rows(
     db = connections[DEFAULT_DB_ALIAS]
     if not rows:
         return [] if ids or given_ids is not None else None
-    if given_ids is not None:
-        rows = [row | {model._meta.pk.attname: pk} for row, pk in zip(rows, given_ids, strict=True)]
     if db.vendor != "postgresql":
+        if given_ids is not None:
+            pk = model._meta.pk.attname
+            rows = [row | {pk: key} for row, key in zip(rows, given_ids, strict=True)]
         made = model.objects.bulk_create([model(**row) for row in rows], batch_size=2000)
         return [obj.pk for obj in made] if ids or given_ids is not None else None
-    given = list(rows[0])
-    defaults = default_values(model, set(given))
+    names = list(rows[0])
+    return _write(
+        db,
+        model,
+        names,
+        [[row[name] for name in names] for row in rows],
+        ids=ids,
+        given_ids=given_ids,
+    )
+
+
+def _write(db, model, names, value_lists, *, ids=False, given_ids=None):
+    """PostgreSQL: write rows given as lists of values in ``names``' order (each list is
+    completed in place), the other fields at their defaults; COPY past a few rows."""
+    defaults = default_values(model, set(names))
     fields = {f.attname: f for f in model._meta.concrete_fields}
     # Values a driver can't send as they are (JSON) go through the field once per row;
     # the defaults once in all.
-    prepared = [name for name in given if fields[name].get_internal_type() == "JSONField"]
-    constant = [fields[n].get_db_prep_save(v, db) for n, v in defaults.items()]
-    drawn = new_ids(model, len(rows)) if ids else given_ids
-    columns = ([model._meta.pk.column] if ids else []) + [
-        fields[name].column for name in [*given, *defaults]
+    prepared = [
+        (position, fields[name])
+        for position, name in enumerate(names)
+        if fields[name].get_internal_type() == "JSONField"
     ]
+    constant = [fields[n].get_db_prep_save(v, db) for n, v in defaults.items()]
+    drawn = new_ids(model, len(value_lists)) if ids else given_ids
+    columns = [fields[name].column for name in [*names, *defaults]]
+    if drawn is not None:
+        columns.append(model._meta.pk.column)
+    for n, values in enumerate(value_lists):
+        for position, field in prepared:
+            values[position] = field.get_db_prep_save(values[position], db)
+        values += constant
+        if drawn is not None:
+            values.append(drawn[n])
     table = db.ops.quote_name(model._meta.db_table)
     column_list = ", ".join(db.ops.quote_name(c) for c in columns)
-    values = []
-    for n, row in enumerate(rows):
-        for name in prepared:
-            row = row | {name: fields[name].get_db_prep_save(row[name], db)}
-        values.append(([drawn[n]] if ids else []) + [row[name] for name in given] + constant)
-    if len(rows) <= SMALL_INSERT_ROWS:
+    if len(value_lists) <= SMALL_INSERT_ROWS:
         placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
         with db.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} ({column_list}) VALUES "
-                + ", ".join([placeholders] * len(values)),
-                [value for row_values in values for value in row_values],
+                + ", ".join([placeholders] * len(value_lists)),
+                [value for values in value_lists for value in values],
             )
         return drawn
     # Django's cursor turns the driver's errors into its own (IntegrityError, ...) but not
     # those of COPY, which callers catch the same way as an INSERT's: wrap it.
     sql = f"COPY {table} ({column_list}) FROM STDIN"
     with db.wrap_database_errors, db.cursor() as cursor, cursor.copy(sql) as copy:
-        for row_values in values:
-            copy.write_row(row_values)
+        for values in value_lists:
+            copy.write_row(values)
     return drawn
 
 
@@ -164,8 +183,9 @@ def insert_objects(objs, fields: list[str], *, ids: bool = False) -> None:
         # timestamps, keys) is on them as in the database.
         type(objs[0]).objects.bulk_create(objs, batch_size=2000)
         return
-    rows = [{name: getattr(obj, name) for name in fields} for obj in objs]
-    drawn = insert_rows(type(objs[0]), rows, ids=ids)
+    names = list(fields)
+    value_lists = [[getattr(obj, name) for name in names] for obj in objs]
+    drawn = _write(db, type(objs[0]), names, value_lists, ids=ids)
     for n, obj in enumerate(objs):
         if ids:
             obj.pk = drawn[n]
