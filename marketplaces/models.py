@@ -18,7 +18,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from inventory.models import SKU, Warehouse
 from oms_site.encryption import EncryptedJSONField
-from oms_site.json_field import JSONField
+from oms_site.json_field import JSONField, dumps
 from orders.models import Order, SalesChannel
 
 MARKETPLACE_KINDS = (
@@ -280,7 +280,7 @@ class SyncPage(models.Model):
 
     @staticmethod
     def encode(records: list) -> str:
-        return orjson.dumps(records).decode()
+        return dumps(records).decode()
 
 
 class SyncFailure(FSMModelMixin, models.Model):

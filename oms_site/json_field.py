@@ -3,9 +3,10 @@
 The tables written in bulk (orders, their event trail, the outbox, marketplace pages and
 order links) carry thousands of JSON documents a minute, and the standard library's
 encoder was a sixth of a marketplace worker's time. orjson does the same work several
-times faster. What it refuses (an integer beyond 64 bits, a key that is not a string)
-goes to the standard library, so the field stores and returns what Django's own
-JSONField would.
+times faster. What it refuses to encode (an integer beyond 64 bits, a key that is not a
+string) goes to the standard library, so the field stores what Django's own JSONField
+would. One difference on the way back: orjson reads an integer beyond 64 bits as a float
+(no document these fields hold has one: marketplace ids are strings or fit in 64 bits).
 """
 
 import json

@@ -295,8 +295,7 @@ def _place_batch(specs, *, actor, paid_by, read_known_first, attach_written):
                     message="Held by pre-fulfillment checks: " + reason,
                 )
             )
-    orders = [order for _, order, _ in built]
-    _number(built, lines_of, now)
+    orders, all_lines = _number(built, lines_of, now)
     for index, order, _ in built:
         # The order has its id now: its transitions' conditions read the lines in hand.
         in_hand.attach(order, "lines", lines_of[index])
@@ -321,7 +320,6 @@ def _place_batch(specs, *, actor, paid_by, read_known_first, attach_written):
     # Under the stock locks: the orders (their status and routing decision), lines,
     # allocations, the rest of their trails, each table in one COPY (PostgreSQL).
     insert_objects(orders, _ORDER_FIELDS)
-    all_lines = [line for index, _, _ in built for line in lines_of[index]]
     insert_objects(all_lines, _LINE_FIELDS)
     insert_objects(
         [allocation for rows in routed.allocations_of.values() for allocation in rows],
@@ -371,9 +369,10 @@ def _place_batch(specs, *, actor, paid_by, read_known_first, attach_written):
     return results
 
 
-def _number(built, lines_of, now) -> None:
+def _number(built, lines_of, now) -> tuple[list, list]:
     """Draw the orders' and lines' ids first, so that every row (the number, the stored
-    routing decision naming its lines) is complete when it is written."""
+    routing decision naming its lines) is complete when it is written. Returns the
+    batch's orders and all their lines."""
     orders = [order for _, order, _ in built]
     all_lines = [line for index, _, _ in built for line in lines_of[index]]
     order_ids, line_ids = new_ids_of((Order, len(orders)), (OrderLine, len(all_lines)))
@@ -386,6 +385,7 @@ def _number(built, lines_of, now) -> None:
     for index, order, _ in built:
         for line in lines_of[index]:
             line.order = order
+    return orders, all_lines
 
 
 def _insert_events(events) -> None:
