@@ -113,7 +113,13 @@ def _ingest(label, workers_count, *, count, skus, run_id, log_dir) -> RunResult:
     from marketplaces.tasks import sync_channel
     from sandboxes import SandboxServer, build
 
-    market = build("amazon", _catalog(skus), credentials=CREDENTIALS | OPTIONS, seed=5, afn_share=0)
+    # Orders of their own each run (their marketplace ids come from the seed): the bench
+    # database lives on, and orders of earlier runs with the same ids on other channels
+    # would be found, and grow, in every page's lookup of known ids.
+    seed = int(run_id) * 10 + workers_count
+    market = build(
+        "amazon", _catalog(skus), credentials=CREDENTIALS | OPTIONS, seed=seed, afn_share=0
+    )
     market.store.pending_share = 0
     market.store.generate(count, status="unshipped", afn=False)
     server = SandboxServer(market).start()

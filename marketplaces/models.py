@@ -18,7 +18,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from inventory.models import SKU, Warehouse
 from oms_site.encryption import EncryptedJSONField
-from oms_site.json_field import JSONField, dumps
+from oms_site.json_field import JSONField, JSONTextField, dumps
 from orders.models import Order, SalesChannel
 
 MARKETPLACE_KINDS = (
@@ -164,7 +164,8 @@ class MarketplaceOrder(models.Model):
     # Our order line id (as a string) -> the marketplace's line id (shipment confirmations).
     line_refs = JSONField(default=dict)
     marketplace_totals = JSONField(default=dict, blank=True)
-    payload = JSONField(default=dict)
+    # Read back whole only (shipment confirmations, the order page): text, not jsonb.
+    payload = JSONTextField(default=dict)
     imported_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

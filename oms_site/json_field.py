@@ -47,3 +47,39 @@ class JSONField(models.JSONField):
             return orjson.loads(value)
         except orjson.JSONDecodeError:
             return super().from_db_value(value, expression, connection)
+
+
+class JSONTextField(models.TextField):
+    """A JSON document kept as text: for documents only ever read back whole (a
+    marketplace's record of an order), never queried inside.
+
+    PostgreSQL's jsonb parses a document on the way in and renders it on the way out; for
+    the two and a half kilobytes of an imported order's record, that was most of what its
+    order link cost the database. Reads and writes give and take the decoded value, as a
+    ``JSONField`` does; lookups into the document are not available."""
+
+    description = "A JSON document stored as text"
+
+    def get_prep_value(self, value):
+        if value is None:
+            return None
+        return dumps(value).decode()
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        return orjson.loads(value)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            try:
+                return orjson.loads(value)
+            except orjson.JSONDecodeError:
+                return value
+        return value
+
+    def value_to_string(self, obj):
+        return self.get_prep_value(self.value_from_object(obj))
+
+    def formfield(self, **kwargs):
+        return models.JSONField().formfield(**kwargs)

@@ -36,6 +36,8 @@ from ..models import (
 
 logger = logging.getLogger(__name__)
 MAX_SHIPMENT_ATTEMPTS = 10
+# SKUs per statement when a bulk change (a stock import) asks for thousands of pushes.
+PUSH_REQUEST_CHUNK = 500
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -163,12 +165,28 @@ def due_shipment_ids(limit=500) -> list[int]:
 
 
 def request_stock_push(sku_ids) -> None:
-    """In the stock change's transaction: make sure each SKU waits for a push."""
-    due = timezone.now() + timedelta(seconds=settings.OMS_STOCK_PUSH_DEBOUNCE_SECONDS)
-    StockPushRequest.objects.bulk_create(
-        [StockPushRequest(sku_id=sku_id, due_at=due) for sku_id in sorted(set(sku_ids))],
-        ignore_conflicts=True,
+    """In the stock change's transaction: make sure each SKU that an active listing
+    offers waits for a push (a SKU listed nowhere has no one to tell).
+
+    The statement picks the listed SKUs itself: every order placed and every ledger
+    movement comes through here, and most of a merchant's catalogue is on no
+    marketplace; such a SKU costs this one lookup and writes nothing."""
+    wanted = sorted({int(sku_id) for sku_id in sku_ids})
+    db = transaction.get_connection()
+    due = db.ops.adapt_datetimefield_value(
+        timezone.now() + timedelta(seconds=settings.OMS_STOCK_PUSH_DEBOUNCE_SECONDS)
     )
+    quote = db.ops.quote_name
+    for start in range(0, len(wanted), PUSH_REQUEST_CHUNK):
+        chunk = wanted[start : start + PUSH_REQUEST_CHUNK]
+        with db.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(StockPushRequest._meta.db_table)} (sku_id, due_at) "
+                f"SELECT DISTINCT sku_id, %s FROM {quote(MarketplaceListing._meta.db_table)} "
+                f"WHERE active = %s AND sku_id IN ({', '.join(['%s'] * len(chunk))}) "
+                "ON CONFLICT (sku_id) DO NOTHING",
+                [due, True, *chunk],
+            )
 
 
 def claim_due_requests(limit=2000) -> list[int]:

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 from django.test import TestCase
 
+from inventory import stock
 from inventory.models import StockLevel, StockMovement
 from marketplaces.connectors.base import MalformedRecord
 from marketplaces.models import MarketplaceOrder, SyncFailure, SyncRun
@@ -14,6 +15,7 @@ from oms_site.actors import Actor
 from orders import services
 from orders.models import Order, OrderEvent, OrderStatus
 
+from .. import factories
 from .helpers import fresh, sync
 
 pytestmark = pytest.mark.django_db
@@ -209,8 +211,6 @@ def test_stock_changes_are_pushed_to_the_listing(marketplace, stocked):
 
     server, connection = marketplace("amazon")
     warehouse = StockLevel.objects.filter(sku=stocked[1]).first().warehouse
-    from inventory import stock
-
     stock.adjust(
         sku=stocked[1], warehouse=warehouse, change=-5, actor=Actor.system("t"), note="damaged"
     )
@@ -344,3 +344,19 @@ def test_after_a_lost_answer_the_shipment_is_found_on_amazon(marketplace):
     assert not connector.shipment_landed(link=link, push=push)
     server.marketplace.store.act(order["id"], "ship", {})
     assert connector.shipment_landed(link=link, push=push)
+
+
+def test_only_a_listed_sku_waits_for_a_stock_push(marketplace, stocked):
+    from marketplaces.models import MarketplaceListing, StockPushRequest
+
+    _server, connection = marketplace("amazon")
+    warehouse = StockLevel.objects.filter(sku=stocked[0]).first().warehouse
+    unlisted = factories.SKUFactory(code="MK-NOT-LISTED")
+    MarketplaceListing.objects.filter(connection=connection, sku=stocked[2]).update(active=False)
+    StockPushRequest.objects.all().delete()
+    actor = Actor.system("t")
+    for sku in (stocked[0], stocked[2], unlisted):
+        stock.receive(sku=sku, warehouse=warehouse, quantity=3, actor=actor)
+    stock.receive(sku=stocked[0], warehouse=warehouse, quantity=1, actor=actor)
+    # One waiting row for the listed SKU (debounced); none for the unlisted or inactive.
+    assert list(StockPushRequest.objects.values_list("sku_id", flat=True)) == [stocked[0].pk]
