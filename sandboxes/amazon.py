@@ -12,8 +12,10 @@ include VAT. ``PENDING`` orders carry no buyer, address or proceeds; ``AMAZON``-
 
 import base64
 import json
+from bisect import bisect_left
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import islice
 from urllib.parse import parse_qs, unquote
 
 from .core import Marketplace, Store, iso, money
@@ -296,15 +298,20 @@ class AmazonSandbox(Marketplace):
                 )
         statuses = {s for s in (query.get("fulfillmentStatuses") or "").split(",") if s}
         fulfilled_by = {s for s in (query.get("fulfilledBy") or "").split(",") if s}
-        matching = [
+        ordered = self.store.sorted_orders()
+        # Sorted by update time: a window of update times starts where bisect finds it.
+        start = bisect_left(ordered, after, key=lambda o: o["updated"]) if by == "updated" else 0
+        matching = (
             o
-            for o in self.store.sorted_orders()
+            for o in islice(ordered, start, None)
             if o[by] >= after
             and (before is None or o[by] <= before)
             and (not statuses or STATUS[o["status"]] in statuses)
             and (not fulfilled_by or ("AMAZON" if o["afn"] else "MERCHANT") in fulfilled_by)
-        ]
-        page = matching[offset : offset + size]
+        )
+        # This page, and one more order to know whether another page follows.
+        seen = list(islice(matching, offset + size + 1))
+        page = seen[offset : offset + size]
         records = [self.order_json(o, included) for o in page]
         if self.faults.take("malformed"):
             records.insert(
@@ -322,7 +329,7 @@ class AmazonSandbox(Marketplace):
         answer["createdBefore" if by == "created" else "lastUpdatedBefore"] = iso(
             self.store.tick_clock()
         )
-        if offset + size < len(matching):
+        if offset + size < len(seen):
             following = offset + size
             if self.faults.duplicate_across_pages:
                 following -= 1  # the last order of this page comes again on the next
