@@ -11,6 +11,7 @@ from oms_site.api_fields import (
     StrictIntegerField,
     StrictSerializer,
 )
+from oms_site.serializer_reuse import represent
 
 from .. import access
 from .. import actions as order_actions
@@ -264,7 +265,11 @@ class OrderSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(TaxLineSerializer(many=True))
     def get_tax_lines(self, order):
-        return TaxLineSerializer(pricing.tax_lines(order, order.lines.all()), many=True).data
+        # One serializer per thread (a new list serializer per order rebuilt its fields).
+        return [
+            represent(TaxLineSerializer, line)
+            for line in pricing.tax_lines(order, order.lines.all())
+        ]
 
     def get_routing(self, order) -> dict | None:
         decision = order.routing_decision or {}
