@@ -135,10 +135,11 @@ def _coverable(wh_id, needs, available) -> int:
     return sum(min(max(available.get((wh_id, sku), 0), 0), qty) for sku, qty in needs.items())
 
 
-def _rule_value(rule, wh, needs, available, distances):
-    coverable = _coverable(wh.id, needs, available)
+def _rule_value(rule, wh, coverable, needed, distances):
+    """How ``wh`` ranks by ``rule`` (lower is better); ``coverable`` of the ``needed``
+    units are in stock there."""
     if rule == RoutingRule.SHIP_COMPLETE:
-        complete = coverable == sum(needs.values())
+        complete = coverable == needed
         return (0 if complete else 1, -coverable)
     if rule == RoutingRule.CLOSEST:
         distance = distances.get(wh.id)
@@ -153,10 +154,12 @@ def _rule_value(rule, wh, needs, available, distances):
 def _pick(candidates, needs, available, distances, chain):
     """The best candidate for what is still needed, and the rule that decided."""
     keyed = []
+    needed = sum(needs.values())
     for wh in candidates:
-        if _coverable(wh.id, needs, available) <= 0:
+        coverable = _coverable(wh.id, needs, available)  # once, not once per rule
+        if coverable <= 0:
             continue
-        key = tuple(_rule_value(rule, wh, needs, available, distances) for rule in chain)
+        key = tuple(_rule_value(rule, wh, coverable, needed, distances) for rule in chain)
         keyed.append((key + (wh.code,), wh))
     if not keyed:
         return None, None
@@ -182,7 +185,14 @@ def route(
     lines = [line for line in lines if line.quantity > 0]
     needs = _needs(lines)
     total_units = sum(needs.values())
-    available = dict(snapshot.available)
+    # This order's SKUs only: the snapshot holds a whole batch's (a marketplace page's
+    # hundred orders share one), and only these are read or taken from below.
+    available = {
+        key: snapshot.available[key]
+        for wh in snapshot.warehouses
+        for sku in needs
+        if (key := (wh.id, sku)) in snapshot.available
+    }
     distances = {
         wh.id: great_circle_km(
             wh.latitude, wh.longitude, destination.latitude, destination.longitude
