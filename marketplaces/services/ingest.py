@@ -28,6 +28,7 @@ from django.utils.dateparse import parse_datetime
 
 from inventory import stock
 from inventory.models import SKU
+from inventory.selectors import skus_with_product_and_supplier
 from oms_site.actors import Actor
 from oms_site.bulk_rows import insert_rows
 from oms_site.errors import DomainError
@@ -68,19 +69,19 @@ class SkuResolver:
 
     def __init__(self, connection, seller_skus):
         seller_skus = set(seller_skus)
-        self.by_seller = {
-            listing.seller_sku: listing.sku
-            for listing in MarketplaceListing.objects.filter(
+        listed = dict(
+            MarketplaceListing.objects.filter(
                 connection=connection, seller_sku__in=seller_skus
-            ).select_related("sku__product")
-        }
-        missing = seller_skus - set(self.by_seller)
-        self.by_seller.update(
-            {
-                sku.code: sku
-                for sku in SKU.objects.filter(code__in=missing).select_related("product")
-            }
+            ).values_list("seller_sku", "sku__code")
         )
+        # Our SKUs with their product and supplier, as placing the orders reads them (it
+        # takes them as they are and does not read them again).
+        codes = set(listed.values()) | (seller_skus - set(listed))
+        skus = {sku.code: sku for sku in skus_with_product_and_supplier(codes)}
+        self.by_seller = {seller: skus[code] for seller, code in listed.items() if code in skus}
+        for code in seller_skus - set(listed):
+            if code in skus:
+                self.by_seller[code] = skus[code]
 
     def __call__(self, seller_sku) -> SKU | None:
         return self.by_seller.get(seller_sku)

@@ -102,6 +102,15 @@ def _place_one_by_one(specs, *, actor, paid_by):
     return results
 
 
+_SKU_PRODUCT = SKU._meta.get_field("product")
+_SKU_SUPPLIER = SKU._meta.get_field("supplier")
+
+
+def _complete(sku) -> bool:
+    """Whether placing can read ``sku``'s product and supplier without a query."""
+    return _SKU_PRODUCT.is_cached(sku) and (sku.supplier_id is None or _SKU_SUPPLIER.is_cached(sku))
+
+
 class _Customers:
     """The buyers of the batch, found or created as placement does
     (``customers.customer_for_order``), once per e-mail and channel, all at once.
@@ -160,16 +169,21 @@ def _place_batch(specs, *, actor, paid_by, read_known_first, attach_written):
     results: list = [None] * len(specs)
     find_customer = _Customers()
     buyer_of = {}  # index -> the buyer's key
-    # Every SKU of the batch in one query; build_order's checks then find them here.
-    codes = {
-        line["sku"].code if isinstance(line.get("sku"), SKU) else line.get("sku")
-        for spec in specs
-        for line in spec.get("lines") or []
-        if isinstance(line, dict)
-    }
-    for sku in inventory_selectors.skus_with_product_and_supplier(
-        [c for c in codes if isinstance(c, str)]
-    ):
+    # Every SKU of the batch in one query; build_order's checks then find them here. A
+    # SKU given with its product and supplier loaded (a marketplace page's, read once
+    # for the page) is taken as it is.
+    codes = set()
+    for spec in specs:
+        for line in spec.get("lines") or []:
+            sku = line.get("sku") if isinstance(line, dict) else None
+            if isinstance(sku, SKU):
+                if _complete(sku):
+                    remember(("sku", sku.code), sku)
+                else:
+                    codes.add(sku.code)
+            elif isinstance(sku, str):
+                codes.add(sku)
+    for sku in inventory_selectors.skus_with_product_and_supplier(codes):
         remember(("sku", sku.code), sku)
     built = []  # (index, order, priced)
     seen_ids = {}
