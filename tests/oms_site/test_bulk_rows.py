@@ -7,10 +7,10 @@ import pytest
 from django.utils import timezone
 
 from inventory.models import StockLevel
-from oms_site.bulk_rows import insert_objects, new_ids, update_rows
+from oms_site.bulk_rows import insert_objects, insert_rows, new_ids, update_rows
 from orders.models import Customer, TaxRate
 
-from ..factories import SKUFactory, TaxClassFactory, WarehouseFactory, stock
+from ..factories import ChannelFactory, SKUFactory, TaxClassFactory, WarehouseFactory, stock
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +60,60 @@ def test_new_ids_are_fresh_and_never_given_again():
     assert later.pk > first[-1]
     again = new_ids(Customer, 2)
     assert again[0] > later.pk and new_ids(Customer, 0) == []
+
+
+# Characters COPY's text format and JSON both escape, and text beyond ASCII.
+AWKWARD = {"note": 'tab\there, newline\nthere, back\\slash, "quoted"', "name": "Ærøskøbing ✓"}
+
+
+@pytest.mark.parametrize("rows", [1, 3])  # one INSERT; a COPY
+def test_json_documents_come_back_as_written(rows, system_actor):
+    from oms_site.models import OutboxEvent
+
+    insert_rows(
+        OutboxEvent,
+        [
+            {"event_type": "test.json", "payload": AWKWARD | {"n": n}, "subject": f"t:{n}"}
+            for n in range(rows)
+        ],
+    )
+    stored = OutboxEvent.objects.filter(event_type="test.json").order_by("subject")
+    assert [event.payload for event in stored] == [AWKWARD | {"n": n} for n in range(rows)]
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+def test_a_json_text_field_keeps_the_document_as_written(rows, system_actor):
+    """An order link's marketplace record: JSON text in the column, the document in Python."""
+    from marketplaces.models import MarketplaceConnection, MarketplaceOrder
+    from orders.services import place_order
+
+    from ..helpers import placement_spec
+
+    channel = ChannelFactory(kind="amazon")
+    connection = MarketplaceConnection(channel=channel, api_base_url="http://127.0.0.1:9/")
+    connection.credentials = {"refresh_token": "x"}
+    connection.save()
+    SKUFactory(code="JSON-1", price="10.00")
+    orders = [
+        place_order(**placement_spec(channel, f"json-{n}", [("JSON-1", 1)]), actor=system_actor)
+        for n in range(rows)
+    ]
+    insert_rows(
+        MarketplaceOrder,
+        [
+            {
+                "order_id": order.pk,
+                "connection_id": connection.pk,
+                "external_id": order.external_id,
+                "marketplace_status": "Unshipped",
+                "content_hash": "h",
+                "payload": AWKWARD | {"id": order.external_id},
+            }
+            for order in orders
+        ],
+    )
+    links = MarketplaceOrder.objects.filter(connection=connection).order_by("external_id")
+    assert [link.payload for link in links] == [AWKWARD | {"id": o.external_id} for o in orders]
+    # Written through the ORM too, and updated.
+    MarketplaceOrder.objects.filter(pk=links[0].pk).update(payload={"changed": [1, 2.5, None]})
+    assert MarketplaceOrder.objects.get(pk=links[0].pk).payload == {"changed": [1, 2.5, None]}
