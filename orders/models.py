@@ -631,7 +631,9 @@ class OrderEvent(models.Model):
         on_delete=models.SET_NULL,
         db_index=False,
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Not indexed: a trail is read by its order, in id order; nothing looks events up by
+    # time, and an order writes five or six of them.
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]

@@ -135,8 +135,14 @@ class Transaction(FSMModelMixin, models.Model):
     raw_response = JSONField(default=dict, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Indexed only where set (refunds): a payment's own transactions leave it empty.
     refund = models.ForeignKey(
-        "Refund", null=True, blank=True, on_delete=models.PROTECT, related_name="transactions"
+        "Refund",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transactions",
+        db_index=False,
     )
     actor_label = models.CharField(max_length=150)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -151,7 +157,10 @@ class Transaction(FSMModelMixin, models.Model):
                 fields=["id"],
                 condition=Q(status=TransactionStatus.PENDING),
                 name="transaction_pending",
-            )
+            ),
+            models.Index(
+                fields=["refund"], condition=Q(refund__isnull=False), name="transaction_refund"
+            ),
         ]
         constraints = [
             # A constraint, not unique=True: no second (LIKE) index on PostgreSQL.
