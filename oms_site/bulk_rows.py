@@ -134,7 +134,7 @@ def insert_rows(
 
 def _write(db, model, names, value_lists, *, ids=False, given_ids=None):
     """PostgreSQL: write rows given as lists of values in ``names``' order (each list is
-    completed in place), the other fields at their defaults; COPY past a few rows."""
+    completed in place), the other fields at their defaults; COPY past one row."""
     defaults = default_values(model, set(names))
     fields = {f.attname: f for f in model._meta.concrete_fields}
     # Values a driver can't send as they are (JSON) are encoded once per row; the
