@@ -10,7 +10,6 @@ records that failed, ``SyncFailure``, kept for replay); every imported order has
 This app imports orders and inventory; neither imports it.
 """
 
-import orjson
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +17,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from inventory.models import SKU, Warehouse
 from oms_site.encryption import EncryptedJSONField
-from oms_site.json_field import JSONField, JSONTextField, dumps
+from oms_site.json_field import JSONField, JSONTextField
 from orders.models import Order, SalesChannel
 
 MARKETPLACE_KINDS = (
@@ -262,8 +261,8 @@ class SyncPage(models.Model):
     sequence = models.PositiveIntegerField()
     # JSON text, not jsonb: the page is only ever read back whole, and a hundred orders
     # (about 250 kB) cost PostgreSQL a parse on the way in and a rendering on the way out.
-    records_json = models.TextField(
-        default="[]", help_text="The page's records (a JSON array); emptied once imported."
+    records = JSONTextField(
+        default=list, help_text="The page's records (a JSON array); emptied once imported."
     )
     done = models.BooleanField(default=False)
     done_at = models.DateTimeField(null=True, blank=True)
@@ -274,14 +273,6 @@ class SyncPage(models.Model):
 
     def __str__(self):
         return f"page {self.sequence} of run {self.run_id}"
-
-    @property
-    def records(self) -> list:
-        return orjson.loads(self.records_json)
-
-    @staticmethod
-    def encode(records: list) -> str:
-        return dumps(records).decode()
 
 
 class SyncFailure(FSMModelMixin, models.Model):

@@ -18,7 +18,7 @@ from functools import partial
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.utils import timezone
 
-from .json_field import JSONField, JSONTextField, dumps
+from .json_field import JSONField, JSONTextField, dumps_text
 
 
 def default_values(model, given: set[str]) -> dict:
@@ -175,17 +175,13 @@ def _write(db, model, names, value_lists, *, ids=False, given_ids=None):
     return drawn
 
 
-def _json_text(value):
-    return None if value is None else dumps(value).decode()
-
-
 def _encoder(field, db):
     """How a JSON value of ``field`` goes to the database: our own fields' documents as
     orjson's text, which PostgreSQL reads into the column as it would the driver's
     parameter (without a wrapper object and a dumper lookup per value; an order and its
     rows carry about seventeen); others through the field (their encoder)."""
     if isinstance(field, JSONField | JSONTextField):
-        return _json_text
+        return dumps_text
     return partial(field.get_db_prep_save, connection=db)
 
 

@@ -23,6 +23,11 @@ def dumps(value) -> bytes:
         return json.dumps(value).encode()
 
 
+def dumps_text(value) -> str | None:
+    """``value`` as JSON text for a column; None stays NULL."""
+    return None if value is None else dumps(value).decode()
+
+
 class JSONField(models.JSONField):
     def deconstruct(self):
         # The column is Django's JSONField's: migrations see that field, so swapping the
@@ -38,7 +43,7 @@ class JSONField(models.JSONField):
             from psycopg.types.json import Jsonb
 
             return Jsonb(value, dumps=dumps)
-        return dumps(value).decode()
+        return dumps_text(value)
 
     def from_db_value(self, value, expression, connection):
         if value is None or (isinstance(expression, KeyTransform) and not isinstance(value, str)):
@@ -61,9 +66,7 @@ class JSONTextField(models.TextField):
     description = "A JSON document stored as text"
 
     def get_prep_value(self, value):
-        if value is None:
-            return None
-        return dumps(value).decode()
+        return dumps_text(value)
 
     def from_db_value(self, value, expression, connection):
         if value is None:

@@ -103,9 +103,7 @@ def fetch(run: SyncRun, *, enqueue) -> SyncRun:
             unstable = unstable or bool(seen.intersection(ids))
             seen.update(ids)
             with transaction.atomic():
-                stored = SyncPage.objects.create(
-                    run=run, sequence=sequence, records_json=SyncPage.encode(page.records)
-                )
+                stored = SyncPage.objects.create(run=run, sequence=sequence, records=page.records)
                 SyncRun.objects.filter(pk=run.pk).update(
                     pages=sequence + 1,
                     fetched=run.fetched + len(page.records),
@@ -171,9 +169,7 @@ def ingest_stored_page(page_id: int) -> str:
             return "skipped"
         result = ingest_page(connection, connector, run, records)
         # The records are kept where needed (failures, order links): the page's copy goes.
-        SyncPage.objects.filter(pk=page_id).update(
-            done=True, done_at=timezone.now(), records_json="[]"
-        )
+        SyncPage.objects.filter(pk=page_id).update(done=True, done_at=timezone.now(), records=[])
         locked = SyncRun.objects.select_for_update(of=("self",)).get(pk=run.pk)
         newest = locked.max_remote_updated_at
         if result.max_updated_at and (newest is None or result.max_updated_at > newest):
