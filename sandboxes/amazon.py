@@ -68,8 +68,24 @@ class AmazonSandbox(Marketplace):
     def __init__(self, store, faults, credentials):
         super().__init__(store, faults, credentials)
         self.seller_id = credentials.get("seller_id", "A2SELLERDEMO")
+        # (sorted list, {(search, offset): (index in that list, offset)}): see search_orders.
+        self._resume = (None, {})
 
     # --- rendering (Orders API 2026-01-01) ---
+    def rendered_order(self, order, included: set):
+        return self.rendered(order, frozenset(included), lambda: self.order_json(order, included))
+
+    def prerender(self, included_data: str) -> int:
+        """Encode every order as a search with this ``includedData`` will read it (a
+        benchmark, before its clock starts); returns how many."""
+        included = self.included({"includedData": included_data})
+        if isinstance(included, tuple):
+            raise ValueError(f"unknown includedData: {included_data}")
+        orders = list(self.store.sorted_orders())
+        for order in orders:
+            self.rendered_order(order, included)
+        return len(orders)
+
     def order_json(self, order, included: set) -> dict:
         """One order as searchOrders and getOrder give it: the basic fields, the items
         always, the rest only for the ``includedData`` asked for. Pending orders carry no
@@ -229,7 +245,7 @@ class AmazonSandbox(Marketplace):
             order = self.store.orders.get(parts[3]) if len(parts) == 4 else None
             if order is None:
                 return error(404, "NotFound", f"Order {'/'.join(parts[3:])} not found.")
-            return 200, {}, {"order": self.order_json(order, included)}
+            return 200, {}, {"order": self.rendered_order(order, included)}
         if (
             parts[:3] == ["orders", "v0", "orders"]
             and len(parts) == 5
@@ -301,18 +317,26 @@ class AmazonSandbox(Marketplace):
         ordered = self.store.sorted_orders()
         # Sorted by update time: a window of update times starts where bisect finds it.
         start = bisect_left(ordered, after, key=lambda o: o["updated"]) if by == "updated" else 0
+        # Where the page's first order sits in the sorted list, remembered by the page
+        # before while the list is the same one: scanning from the window's start made
+        # the n-th page of a run cost n pages.
+        scan = (by, after, before, frozenset(statuses), frozenset(fulfilled_by))
+        resume_list, resume = self._resume
+        begin, skipped = (
+            resume.get((scan, offset), (start, 0)) if resume_list is ordered else (start, 0)
+        )
         matching = (
-            o
-            for o in islice(ordered, start, None)
+            (index, o)
+            for index, o in enumerate(islice(ordered, begin, None), start=begin)
             if o[by] >= after
             and (before is None or o[by] <= before)
             and (not statuses or STATUS[o["status"]] in statuses)
             and (not fulfilled_by or ("AMAZON" if o["afn"] else "MERCHANT") in fulfilled_by)
         )
         # This page, and one more order to know whether another page follows.
-        seen = list(islice(matching, offset + size + 1))
-        page = seen[offset : offset + size]
-        records = [self.order_json(o, included) for o in page]
+        seen = list(islice(matching, offset - skipped + size + 1))
+        page = [o for _, o in seen[offset - skipped : offset - skipped + size]]
+        records = [self.rendered_order(o, included) for o in page]
         if self.faults.take("malformed"):
             records.insert(
                 len(records) // 2,
@@ -329,10 +353,14 @@ class AmazonSandbox(Marketplace):
         answer["createdBefore" if by == "created" else "lastUpdatedBefore"] = iso(
             self.store.tick_clock()
         )
-        if offset + size < len(seen):
+        if offset + size < skipped + len(seen):
             following = offset + size
             if self.faults.duplicate_across_pages:
                 following -= 1  # the last order of this page comes again on the next
+            if 0 <= following - skipped < len(seen):
+                remembered = resume if resume_list is ordered else {}
+                remembered[(scan, following)] = (seen[following - skipped][0], following)
+                self._resume = (ordered, remembered)
             if page and self.faults.take("change_during_paging"):
                 self.store.touch(page[0])  # changed while paged: it moves to the end
             token = json.dumps({"offset": following, "query": fixed}).encode()

@@ -374,6 +374,9 @@ class Marketplace:
         self.token_lock = threading.Lock()
         self.requests = 0
         self.throttled = 0
+        # order id -> ((update time, variant), encoded JSON): see ``rendered``.
+        self._rendered: dict[str, tuple] = {}
+        self._rendered_lock = threading.Lock()
 
     def issue_token(self, prefix: str) -> tuple[str, int]:
         token = f"{prefix}{secrets.token_urlsafe(24)}"
@@ -389,6 +392,28 @@ class Marketplace:
     def expire_tokens(self):
         with self.token_lock:
             self.tokens.clear()
+
+    # --- rendering ---
+    def rendered(self, order: dict, variant, render):
+        """``render()``'s JSON for the order, encoded once per version of the order (its
+        update time, which every change moves on) and variant (what the caller asked to
+        include): pages and single reads splice the encoded text in. The stub shares the
+        machine with the OMS it answers, which a real marketplace would not; a ``prerender``
+        (Amazon's) lets a benchmark pay for it before its clock starts. An order orjson can't encode
+        is returned as a dict, uncached, for the answer's fallback encoder (which can't
+        read an encoded fragment, so an answer of orders is never sent to it)."""
+        key = (order["updated"], variant)
+        cached = self._rendered.get(order["id"])
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        data = render()
+        try:
+            fragment = orjson.Fragment(orjson.dumps(data))
+        except orjson.JSONEncodeError:
+            return data
+        with self._rendered_lock:
+            self._rendered[order["id"]] = (key, fragment)
+        return fragment
 
     # --- request handling ---
     def handle(self, method, path, query, headers, body):
