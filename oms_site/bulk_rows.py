@@ -213,8 +213,9 @@ def update_rows(objs, fields: list[str]) -> None:
 
     What ``bulk_update`` does for a handful of rows on a hot path, without its ``CASE WHEN``
     expression per row and field, which costs more Python to build and compile than the
-    database spends on the statement: ``WITH v(id, ...) AS (VALUES ...) UPDATE ... FROM v``
-    (PostgreSQL, and SQLite from 3.33). Sends no signals.
+    database spends on the statement: ``UPDATE ... FROM unnest(<one array per column>)``
+    on PostgreSQL, ``WITH v(id, ...) AS (VALUES ...) UPDATE ... FROM v`` on SQLite (from
+    3.33). Sends no signals.
     """
     db = connections[DEFAULT_DB_ALIAS]
     if not objs:
@@ -228,27 +229,33 @@ def update_rows(objs, fields: list[str]) -> None:
     quote = db.ops.quote_name
     table = quote(meta.db_table)
     names = ["id_", *(f"v{n}" for n in range(len(concrete)))]
-    # PostgreSQL types a VALUES list from its literals; say the columns' types outright
-    # (SQLite takes the values as they are).
+    assignments = ", ".join(
+        f"{quote(field.column)} = v.{name}" for field, name in zip(concrete, names[1:], strict=True)
+    )
+    where = f" WHERE {table}.{quote(meta.pk.column)} = v.id_"
     if db.vendor == "postgresql":
-        casts = [
-            f"CAST(v.{name} AS {field.db_type(db)})"
-            for name, field in zip(names[1:], concrete, strict=True)
+        # One array per column, typed as the column is: the statement's text is the same
+        # for any number of rows, so psycopg parses it once (a statement of more than 50
+        # parameters it parses again on every call: a marketplace page's stock levels,
+        # 500 parameters, cost 4 % of the page's CPU).
+        arrays = ", ".join(f"CAST(%s AS {field.db_type(db)}[])" for field in [meta.pk, *concrete])
+        sql = f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v ({', '.join(names)})"
+        params = [[obj.pk for obj in objs]] + [
+            [field.get_db_prep_save(getattr(obj, field.attname), db) for obj in objs]
+            for field in concrete
         ]
     else:
-        casts = [f"v.{name}" for name in names[1:]]
-    row = "(" + ", ".join(["%s"] * len(names)) + ")"
-    sql = (
-        f"WITH v ({', '.join(names)}) AS (VALUES {', '.join([row] * len(objs))}) "
-        f"UPDATE {table} SET "
-        + ", ".join(
-            f"{quote(field.column)} = {cast}" for field, cast in zip(concrete, casts, strict=True)
+        row = "(" + ", ".join(["%s"] * len(names)) + ")"
+        sql = (
+            f"WITH v ({', '.join(names)}) AS (VALUES {', '.join([row] * len(objs))}) "
+            f"UPDATE {table} SET {assignments} FROM v"
         )
-        + f" FROM v WHERE {table}.{quote(meta.pk.column)} = v.id_"
-    )
-    params = []
-    for obj in objs:
-        params.append(obj.pk)
-        params.extend(field.get_db_prep_save(getattr(obj, field.attname), db) for field in concrete)
+        params = []
+        for obj in objs:
+            params.append(obj.pk)
+            params.extend(
+                field.get_db_prep_save(getattr(obj, field.attname), db) for field in concrete
+            )
+    sql += where
     with db.cursor() as cursor:
         cursor.execute(sql, params)

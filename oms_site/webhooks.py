@@ -188,16 +188,28 @@ def next_sequences(subjects) -> list[int]:
     unique = sorted(counts)
     table = connection.ops.quote_name(OutboxSequence._meta.db_table)
     last = {}
+    upsert = (
+        f" ON CONFLICT (subject) DO UPDATE SET last_value = {table}.last_value"
+        " + EXCLUDED.last_value RETURNING subject, last_value"
+    )
     with connection.cursor() as cursor:
         for start in range(0, len(unique), 1000):
             chunk = unique[start : start + 1000]
-            cursor.execute(
-                f"INSERT INTO {table} (subject, last_value) VALUES "
-                + ", ".join(["(%s, %s)"] * len(chunk))
-                + f" ON CONFLICT (subject) DO UPDATE SET last_value = {table}.last_value"
-                " + EXCLUDED.last_value RETURNING subject, last_value",
-                [value for subject in chunk for value in (subject, counts[subject])],
-            )
+            if connection.vendor == "postgresql":
+                # Two arrays: one statement text for any number of subjects, which psycopg
+                # parses once (it parses a statement of more than 50 parameters each time).
+                cursor.execute(
+                    f"INSERT INTO {table} (subject, last_value) SELECT * FROM "
+                    "unnest(CAST(%s AS varchar[]), CAST(%s AS bigint[]))" + upsert,
+                    [chunk, [counts[subject] for subject in chunk]],
+                )
+            else:
+                cursor.execute(
+                    f"INSERT INTO {table} (subject, last_value) VALUES "
+                    + ", ".join(["(%s, %s)"] * len(chunk))
+                    + upsert,
+                    [value for subject in chunk for value in (subject, counts[subject])],
+                )
             last.update(dict(cursor.fetchall()))
     # Each subject's numbers end at its new last value, handed out in the list's order.
     next_of = {subject: last[subject] - counts[subject] + 1 for subject in unique}
