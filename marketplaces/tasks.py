@@ -7,6 +7,8 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
+from oms_site.gc_tuning import collector_paused
+
 from .connectors import MarketplaceError, TemporaryError
 from .models import MarketplaceConnection, SyncFailure, SyncRun
 from .services import pushes, replay, sync
@@ -48,8 +50,10 @@ def sync_channel(connection_id: int, kind: str = "scheduled", triggered_by: str 
     max_retries=8,
 )
 def ingest_sync_page(page_id: int) -> str:
-    """Import one fetched page in one transaction (skipped if already done)."""
-    return sync.ingest_stored_page(page_id)
+    """Import one fetched page in one transaction (skipped if already done). A page is
+    a bounded batch of objects, all dropped at its end: no collector passes over them."""
+    with collector_paused():
+        return sync.ingest_stored_page(page_id)
 
 
 @shared_task(name="marketplaces.tasks.push_shipment", acks_late=True)

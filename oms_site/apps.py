@@ -6,4 +6,6 @@ class OmsSiteConfig(AppConfig):
     verbose_name = "OMS site"
 
     def ready(self):
-        from . import webhooks  # noqa: F401  (connects the subscriptions cache to saves)
+        from . import lookups, webhooks  # noqa: F401  (webhooks: the subscriptions cache)
+
+        lookups.register()

@@ -356,7 +356,7 @@ def lock_page_orders(connection, records, connector) -> dict:
     ids = [i for i in _updated_ids(records, connector) if i]
     links = {
         link.external_id: link
-        for link in MarketplaceOrder.objects.filter(connection=connection, external_id__in=ids)
+        for link in MarketplaceOrder.objects.filter(connection=connection, external_id__any=ids)
     }
     if links:
         locked = (

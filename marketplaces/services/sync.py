@@ -138,7 +138,7 @@ def _unchanged_ids(connection, connector, records) -> set:
             if stamp is not None:
                 stamps[connector.record_id(record)] = stamp
     known = MarketplaceOrder.objects.filter(
-        connection=connection, external_id__in=list(stamps)
+        connection=connection, external_id__any=list(stamps)
     ).values_list("external_id", "remote_updated_at")
     return {ext for ext, at in known if at is not None and at == stamps.get(ext)}
 

@@ -234,7 +234,7 @@ def _place_batch(specs, *, actor, paid_by, read_known_first, attach_written):
         existing = {
             (c, e): n
             for c, e, n in Order.objects.filter(
-                external_id__isnull=False, external_id__in=[e for _, e in pairs]
+                external_id__isnull=False, external_id__any=[e for _, e in pairs]
             )
             .order_by()
             .values_list("channel_id", "external_id", "number")

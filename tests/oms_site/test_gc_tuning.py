@@ -4,7 +4,7 @@ import gc
 
 import pytest
 
-from oms_site.gc_tuning import tune_gc
+from oms_site.gc_tuning import collector_paused, tune_gc
 
 
 @pytest.fixture
@@ -33,3 +33,24 @@ def test_zero_keeps_pythons_defaults(settings, restored_gc):
     before = gc.get_threshold()
     assert tune_gc() is False
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_the_collector_is_paused_in_the_block_and_back_after_it_even_on_an_error():
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():  # nested: the outer block turns it back on
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+        raise RuntimeError("the page failed")
+    assert gc.isenabled()
+
+
+def test_a_block_entered_with_the_collector_off_leaves_it_off():
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
