@@ -278,8 +278,11 @@ class StockMovement(models.Model):
     on_hand_change = models.IntegerField(default=0)
     allocated_change = models.IntegerField(default=0)
     reason = models.CharField(max_length=24, choices=MovementReason.choices)
+    # Looked up exactly (a shipment's movements): a plain index in Meta, without the
+    # LIKE index db_index adds on PostgreSQL (the ledger's search is a contains, which
+    # neither serves).
     reference = models.CharField(
-        max_length=100, blank=True, db_index=True, help_text="e.g. order:SO-1000021 or PO-77."
+        max_length=100, blank=True, help_text="e.g. order:SO-1000021 or PO-77."
     )
     note = models.CharField(max_length=300, blank=True)
     actor_label = models.CharField(max_length=150)
@@ -300,6 +303,7 @@ class StockMovement(models.Model):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["sku", "warehouse"]),
+            models.Index(fields=["reference"], name="stock_movement_reference"),
             models.Index(
                 fields=["actor_user"],
                 condition=Q(actor_user__isnull=False),
