@@ -175,6 +175,54 @@ def _write(db, model, names, value_lists, *, ids=False, given_ids=None):
     return drawn
 
 
+def insert_new_rows(model, rows: list[dict]) -> list:
+    """Insert ``rows`` (dicts of field attnames, every row the same keys; the other fields
+    take their defaults), skipping any that a unique constraint already holds (another
+    transaction inserted it meanwhile: ``ON CONFLICT DO NOTHING``). Returns the rows
+    inserted, as instances, with every field as stored; a skipped row is not among them.
+
+    PostgreSQL only: one ``INSERT ... SELECT * FROM unnest(...)`` of an array per column,
+    so the statement's text is the same for any number of rows (psycopg parses it once),
+    and no instance is built before the database answers."""
+    db = connections[DEFAULT_DB_ALIAS]
+    assert db.vendor == "postgresql", "insert_new_rows needs PostgreSQL"
+    if not rows:
+        return []
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    names = list(rows[0])
+    defaults = default_values(model, set(names))
+    quote = db.ops.quote_name
+    columns = [*names, *defaults]
+    arrays = [[fields[name].get_db_prep_save(row[name], db) for row in rows] for name in names] + [
+        [fields[name].get_db_prep_save(value, db)] * len(rows) for name, value in defaults.items()
+    ]
+    concrete = list(model._meta.concrete_fields)
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} "
+        f"({', '.join(quote(fields[name].column) for name in columns)}) SELECT * FROM unnest("
+        + ", ".join(f"CAST(%s AS {fields[name].db_type(db)}[])" for name in columns)
+        + ") ON CONFLICT DO NOTHING RETURNING "
+        + ", ".join(quote(field.column) for field in concrete)
+    )
+    with db.cursor() as cursor:
+        cursor.execute(sql, arrays)
+        stored = cursor.fetchall()
+    attnames = [field.attname for field in concrete]
+    converters = [
+        (index, field, convert)
+        for index, field in enumerate(concrete)
+        for convert in field.get_db_converters(db)
+    ]
+    made = []
+    for values in stored:
+        if converters:
+            values = list(values)
+            for index, field, convert in converters:
+                values[index] = convert(values[index], field, db)
+        made.append(model.from_db(db.alias, attnames, values))
+    return made
+
+
 def _encoder(field, db):
     """How a JSON value of ``field`` goes to the database: our own fields' documents as
     orjson's text, which PostgreSQL reads into the column as it would the driver's

@@ -397,11 +397,12 @@ class Marketplace:
     def rendered(self, order: dict, variant, render):
         """``render()``'s JSON for the order, encoded once per version of the order (its
         update time, which every change moves on) and variant (what the caller asked to
-        include): pages and single reads splice the encoded text in. The stub shares the
-        machine with the OMS it answers, which a real marketplace would not; a ``prerender``
-        (Amazon's) lets a benchmark pay for it before its clock starts. An order orjson can't encode
-        is returned as a dict, uncached, for the answer's fallback encoder (which can't
-        read an encoded fragment, so an answer of orders is never sent to it)."""
+        include); answers splice the encoded text in. The stub shares the machine with
+        the OMS it answers, which a real marketplace would not; Amazon's ``prerender``
+        lets a benchmark pay for the encoding before its clock starts. An order orjson
+        can't encode comes back as a dict, uncached, for ``_encode``'s fallback (which
+        can't read an encoded fragment: the rest of such an answer is plain strings and
+        numbers, which orjson always encodes)."""
         key = (order["updated"], variant)
         cached = self._rendered.get(order["id"])
         if cached is not None and cached[0] == key:

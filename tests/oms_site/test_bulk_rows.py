@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from inventory.models import StockLevel
-from oms_site.bulk_rows import insert_objects, insert_rows, new_ids, update_rows
+from oms_site.bulk_rows import insert_new_rows, insert_objects, insert_rows, new_ids, update_rows
 from orders.models import Customer, TaxRate
 
 from ..factories import ChannelFactory, SKUFactory, TaxClassFactory, WarehouseFactory, stock
@@ -117,3 +117,51 @@ def test_a_json_text_field_keeps_the_document_as_written(rows, system_actor):
     # Written through the ORM too, and updated.
     MarketplaceOrder.objects.filter(pk=links[0].pk).update(payload={"changed": [1, 2.5, None]})
     assert MarketplaceOrder.objects.get(pk=links[0].pk).payload == {"changed": [1, 2.5, None]}
+
+
+@pytest.mark.postgres
+def test_insert_new_rows_skips_a_row_already_held_and_answers_the_rest_as_stored():
+    channel = ChannelFactory()
+    held = Customer.objects.create(email="held@example.com", channel=channel, name="Held")
+    made = insert_new_rows(
+        Customer,
+        [
+            {"email": "held@example.com", "channel_id": channel.pk, "name": "Other"},
+            {"email": "new@example.com", "channel_id": channel.pk, "name": "Ny kunde"},
+            {"email": "new@example.com", "channel_id": None, "name": "No channel"},
+        ],
+    )
+    assert sorted((c.name, c.email, c.channel_id) for c in made) == [
+        ("No channel", "new@example.com", None),
+        ("Ny kunde", "new@example.com", channel.pk),
+    ]
+    stored = {c.pk: c for c in Customer.objects.filter(email="new@example.com")}
+    for customer in made:
+        assert stored[customer.pk].name == customer.name
+        assert not customer._state.adding and customer.created_at == stored[customer.pk].created_at
+    assert Customer.objects.get(pk=held.pk).name == "Held"  # the held row untouched
+    assert insert_new_rows(Customer, []) == []
+
+
+def test_customers_for_a_batch_reuse_the_known_and_create_the_new_once():
+    from orders.services.customers import customers_for_orders
+
+    channel = ChannelFactory()
+    known = Customer.objects.create(email="known@example.com", channel=channel, name="")
+    buyers = {
+        ("known@example.com", channel.pk): ("Known Buyer", "+47 1", channel),
+        ("fresh@example.com", channel.pk): ("Fresh Buyer", "+47 2", channel),
+    }
+    found = customers_for_orders(buyers)
+    assert found[("known@example.com", channel.pk)].pk == known.pk
+    fresh = found[("fresh@example.com", channel.pk)]
+    assert (fresh.pk, fresh.name, fresh.phone, fresh.channel_id) == (
+        Customer.objects.get(email="fresh@example.com").pk,
+        "Fresh Buyer",
+        "+47 2",
+        channel.pk,
+    )
+    known.refresh_from_db()
+    assert known.name == "Known Buyer"  # a name it lacked is filled in
+    assert customers_for_orders(buyers)[("fresh@example.com", channel.pk)].pk == fresh.pk
+    assert Customer.objects.count() == 2
