@@ -8,7 +8,8 @@
    commit, handed to ``ingest_sync_page`` tasks — several workers share one run's pages.
 3. ``ingest_stored_page`` completes the page's records over HTTP (no transaction held),
    then imports them in one transaction (``ingest.ingest_page``) and adds to the run.
-4. ``maybe_finish``: when the last page is in, the cursor moves to the newest
+4. ``maybe_finish`` (called by the page that finds itself the last, or by the fetch as
+   it completes): when the last page is in, the cursor moves to the newest
    last-updated time seen — only now, when every order it covers is committed — and the
    lease is released. A run that fails (marketplace down, credentials refused) leaves
    the cursor where it was; the next run, after a backoff, reads the window again.
@@ -184,7 +185,12 @@ def ingest_stored_page(page_id: int) -> str:
             max_remote_updated_at=newest,
         )
         renew_lease(connection, run.lock_token)
-    maybe_finish(run.pk)
+        # Seen under the run's lock: fetching is over and this was the last page. Else
+        # a later page, or the fetch as it completes, closes the run (either sees this
+        # page done), and this page costs no second transaction.
+        last_page = locked.fetch_complete and locked.pages_done + 1 >= locked.pages
+    if last_page:
+        maybe_finish(run.pk)
     return "done"
 
 

@@ -2,7 +2,7 @@
 changed while paged, slow answers, token expiry."""
 
 import pytest
-from django.test import override_settings
+from django.test import TestCase, override_settings
 
 from marketplaces.models import SyncRun
 from marketplaces.services import sync as sync_service
@@ -104,3 +104,38 @@ def test_wrong_credentials_stop_the_channel_until_rotated(marketplace):
     from django.utils import timezone
 
     assert fresh(connection).next_sync_at > timezone.now() + timedelta(hours=12)
+
+
+def test_the_run_closes_with_its_last_page_whether_the_fetch_or_a_page_ends_last(marketplace):
+    server, connection = marketplace("amazon", page_size=2)
+    server.marketplace.store.generate(5, status="unshipped", afn=False)
+    # Pages imported only after the whole fetch: the last page closes the run.
+    run = sync_service.start_run(connection)
+    pages = []
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the test never commits
+        sync_service.fetch(run, enqueue=pages.append)
+    assert len(pages) == 3
+    for page_id in pages:
+        fresh_run = SyncRun.objects.get(pk=run.pk)
+        assert fresh_run.status == SyncRun.Status.RUNNING
+        assert sync_service.ingest_stored_page(page_id) == "done"
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED and run.created == 5
+    assert fresh(connection).cursor == run.cursor_after
+
+    # Pages imported while the fetch goes on (each sees the fetch unfinished): none closes
+    # the run; the fetch does as it completes.
+    server.marketplace.store.generate(3, status="unshipped", afn=False)
+    second = sync_service.start_run(fresh(connection))
+    pages = []
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        sync_service.fetch(second, enqueue=pages.append)
+    SyncRun.objects.filter(pk=second.pk).update(fetch_complete=False)
+    for page_id in pages:
+        assert sync_service.ingest_stored_page(page_id) == "done"
+    second.refresh_from_db()
+    assert second.status == SyncRun.Status.RUNNING and second.pages_done == second.pages
+    SyncRun.objects.filter(pk=second.pk).update(fetch_complete=True)  # as fetch ends
+    assert sync_service.maybe_finish(second.pk) is True
+    second.refresh_from_db()
+    assert second.status == SyncRun.Status.SUCCEEDED and second.created == 3
