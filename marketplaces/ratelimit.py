@@ -25,14 +25,18 @@ class RateLimitWaitTooLong(Exception):
 
 
 def _bucket(connection_id: int, operation: str, burst: int) -> RateBucket:
+    """The bucket, locked; made full the first time (every call of a sync takes one
+    token: the locked read alone, save that first time)."""
+    locked = RateBucket.objects.select_for_update(of=("self",))
+    bucket = locked.filter(connection_id=connection_id, operation=operation).first()
+    if bucket is not None:
+        return bucket
     RateBucket.objects.get_or_create(
         connection_id=connection_id,
         operation=operation,
         defaults={"tokens": float(burst), "refreshed_at": timezone.now()},
     )
-    return RateBucket.objects.select_for_update(of=("self",)).get(
-        connection_id=connection_id, operation=operation
-    )
+    return locked.get(connection_id=connection_id, operation=operation)
 
 
 def _try_take(connection_id, operation, *, rate, burst, tokens) -> float:
