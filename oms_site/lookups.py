@@ -3,7 +3,8 @@
 On PostgreSQL it is ``field = ANY(%s)``: the statement's text is the same for a list of
 any length. Django writes ``IN (%s, %s, ...)`` with a parameter per value, and psycopg
 parses a statement of more than 50 parameters again on every call: for a marketplace
-page's hundred order ids, 0.98 ms of the client's CPU against 0.32 ms with the array.
+page's hundred order ids, 0.98 ms of the client's CPU against 0.55 ms through this
+lookup (the ORM still compiles the query; 0.32 ms for the bare statement).
 On SQLite, where the driver does not parse the statement, it is the same ``IN`` list as
 ``__in`` (an empty list then matches nothing without asking the database).
 
