@@ -18,6 +18,7 @@ from functools import partial
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.utils import timezone
 
+from . import raw_reads
 from .json_field import JSONField, JSONTextField, dumps_text
 
 
@@ -181,9 +182,8 @@ def insert_new_rows(model, rows: list[dict]) -> list:
     transaction inserted it meanwhile: ``ON CONFLICT DO NOTHING``). Returns the rows
     inserted, as instances, with every field as stored; a skipped row is not among them.
 
-    PostgreSQL only: one ``INSERT ... SELECT * FROM unnest(...)`` of an array per column,
-    so the statement's text is the same for any number of rows (psycopg parses it once),
-    and no instance is built before the database answers."""
+    PostgreSQL only: one ``INSERT ... SELECT * FROM unnest(...)`` of an array per column
+    (``unnest_arrays``); no instance is built before the database answers."""
     db = connections[DEFAULT_DB_ALIAS]
     assert db.vendor == "postgresql", "insert_new_rows needs PostgreSQL"
     if not rows:
@@ -196,31 +196,24 @@ def insert_new_rows(model, rows: list[dict]) -> list:
     arrays = [[fields[name].get_db_prep_save(row[name], db) for row in rows] for name in names] + [
         [fields[name].get_db_prep_save(value, db)] * len(rows) for name, value in defaults.items()
     ]
-    concrete = list(model._meta.concrete_fields)
     sql = (
         f"INSERT INTO {quote(model._meta.db_table)} "
-        f"({', '.join(quote(fields[name].column) for name in columns)}) SELECT * FROM unnest("
-        + ", ".join(f"CAST(%s AS {fields[name].db_type(db)}[])" for name in columns)
-        + ") ON CONFLICT DO NOTHING RETURNING "
-        + ", ".join(quote(field.column) for field in concrete)
+        f"({', '.join(quote(fields[name].column) for name in columns)}) SELECT * FROM "
+        + unnest_arrays(db, [fields[name] for name in columns])
+        + " ON CONFLICT DO NOTHING RETURNING "
+        + ", ".join(quote(field.column) for field in model._meta.concrete_fields)
     )
     with db.cursor() as cursor:
         cursor.execute(sql, arrays)
-        stored = cursor.fetchall()
-    attnames = [field.attname for field in concrete]
-    converters = [
-        (index, field, convert)
-        for index, field in enumerate(concrete)
-        for convert in field.get_db_converters(db)
-    ]
-    made = []
-    for values in stored:
-        if converters:
-            values = list(values)
-            for index, field, convert in converters:
-                values[index] = convert(values[index], field, db)
-        made.append(model.from_db(db.alias, attnames, values))
-    return made
+        return raw_reads.instances_from_rows(model, cursor.fetchall())
+
+
+def unnest_arrays(db, fields) -> str:
+    """``unnest(CAST(%s AS <type>[]), ...)``: rows from one array parameter per field,
+    each typed as its column (PostgreSQL). The statement's text is the same for any
+    number of rows, so psycopg parses it once; it parses a statement of more than 50
+    parameters again on every call."""
+    return "unnest(" + ", ".join(f"CAST(%s AS {field.db_type(db)}[])" for field in fields) + ")"
 
 
 def _encoder(field, db):
@@ -282,12 +275,10 @@ def update_rows(objs, fields: list[str]) -> None:
     )
     where = f" WHERE {table}.{quote(meta.pk.column)} = v.id_"
     if db.vendor == "postgresql":
-        # One array per column, typed as the column is: the statement's text is the same
-        # for any number of rows, so psycopg parses it once (a statement of more than 50
-        # parameters it parses again on every call: a marketplace page's stock levels,
-        # 500 parameters, cost 4 % of the page's CPU).
-        arrays = ", ".join(f"CAST(%s AS {field.db_type(db)}[])" for field in [meta.pk, *concrete])
-        sql = f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v ({', '.join(names)})"
+        # One array per column (a marketplace page's stock levels as a VALUES list, 500
+        # parameters, cost 4 % of the page's CPU in psycopg's parsing alone).
+        arrays = unnest_arrays(db, [meta.pk, *concrete])
+        sql = f"UPDATE {table} SET {assignments} FROM {arrays} AS v ({', '.join(names)})"
         params = [[obj.pk for obj in objs]] + [
             [field.get_db_prep_save(getattr(obj, field.attname), db) for obj in objs]
             for field in concrete

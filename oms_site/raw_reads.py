@@ -47,10 +47,34 @@ class _Statement:
         self.converters = []
         offset = 0
         for part_model, names, _ in self.parts:
-            for index, field in enumerate(part_model._meta.concrete_fields):
-                for convert in field.get_db_converters(connection):
-                    self.converters.append((offset + index, field, convert))
+            self.converters += converters_of(part_model, offset)
             offset += len(names)
+
+
+def converters_of(model, offset: int = 0) -> list:
+    """(index in a row, field, converter) for each of ``model``'s concrete fields whose
+    value the database backend converts on the way out, the model's columns starting at
+    ``offset`` of the row."""
+    return [
+        (offset + index, field, convert)
+        for index, field in enumerate(model._meta.concrete_fields)
+        for convert in field.get_db_converters(connection)
+    ]
+
+
+def instances_from_rows(model, rows) -> list:
+    """Rows of all of ``model``'s concrete columns, in field order (a ``RETURNING``'s,
+    say), as instances, as the ORM would load them."""
+    names = [field.attname for field in model._meta.concrete_fields]
+    converters = converters_of(model)
+    made = []
+    for row in rows:
+        if converters:
+            row = list(row)
+            for index, field, convert in converters:
+                row[index] = convert(row[index], field, connection)
+        made.append(model.from_db(connection.alias, names, row))
+    return made
 
 
 def _statement(model, column, related, for_update) -> _Statement:

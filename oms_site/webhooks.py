@@ -27,7 +27,7 @@ from django.core.validators import URLValidator
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .bulk_rows import default_values, insert_rows, new_ids_of
+from .bulk_rows import default_values, insert_rows, new_ids_of, unnest_arrays
 from .errors import ValidationFailed
 from .models import (
     OutboxEvent,
@@ -188,6 +188,7 @@ def next_sequences(subjects) -> list[int]:
     unique = sorted(counts)
     table = connection.ops.quote_name(OutboxSequence._meta.db_table)
     last = {}
+    sequence_fields = [OutboxSequence._meta.get_field(n) for n in ("subject", "last_value")]
     upsert = (
         f" ON CONFLICT (subject) DO UPDATE SET last_value = {table}.last_value"
         " + EXCLUDED.last_value RETURNING subject, last_value"
@@ -196,11 +197,10 @@ def next_sequences(subjects) -> list[int]:
         for start in range(0, len(unique), 1000):
             chunk = unique[start : start + 1000]
             if connection.vendor == "postgresql":
-                # Two arrays: one statement text for any number of subjects, which psycopg
-                # parses once (it parses a statement of more than 50 parameters each time).
-                cursor.execute(
+                cursor.execute(  # two arrays: one statement text for any number of subjects
                     f"INSERT INTO {table} (subject, last_value) SELECT * FROM "
-                    "unnest(CAST(%s AS varchar[]), CAST(%s AS bigint[]))" + upsert,
+                    + unnest_arrays(connection, sequence_fields)
+                    + upsert,
                     [chunk, [counts[subject] for subject in chunk]],
                 )
             else:

@@ -74,14 +74,12 @@ class SkuResolver:
                 connection=connection, seller_sku__in=seller_skus
             ).values_list("seller_sku", "sku__code")
         )
+        # A seller SKU no listing names is taken as our SKU code.
+        code_of = {seller: seller for seller in seller_skus} | listed
         # Our SKUs with their product and supplier, as placing the orders reads them (it
         # takes them as they are and does not read them again).
-        codes = set(listed.values()) | (seller_skus - set(listed))
-        skus = {sku.code: sku for sku in skus_with_product_and_supplier(codes)}
-        self.by_seller = {seller: skus[code] for seller, code in listed.items() if code in skus}
-        for code in seller_skus - set(listed):
-            if code in skus:
-                self.by_seller[code] = skus[code]
+        skus = {sku.code: sku for sku in skus_with_product_and_supplier(set(code_of.values()))}
+        self.by_seller = {seller: skus[code] for seller, code in code_of.items() if code in skus}
 
     def __call__(self, seller_sku) -> SKU | None:
         return self.by_seller.get(seller_sku)
