@@ -299,3 +299,28 @@ def test_a_stored_url_with_an_impossible_port_fails_its_delivery_cleanly(
         webhooks.publish("order.created", {})
     attempt = WebhookDelivery.objects.get().attempts.get()
     assert "refused" in attempt.error and "port" in attempt.error
+
+
+def test_a_broker_that_is_down_leaves_the_deliveries_for_beat_without_retrying(
+    monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    """Enqueueing runs in the committing thread (an API request's): one try, no publish
+    retries to wait through; the stored deliveries go out with dispatch_due_webhooks."""
+    from kombu.exceptions import OperationalError
+
+    from oms_site import tasks
+
+    calls = []
+
+    def broker_down(args, **options):
+        calls.append(options)
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(tasks.deliver_webhooks, "apply_async", broker_down)
+    subscribe("http://127.0.0.1:9/a")
+    with django_capture_on_commit_callbacks(execute=True):
+        webhooks.publish_batch([("order.created", {"number": f"SO-{n}"}) for n in (1, 2)])
+    assert [options["retry"] for options in calls] == [False]
+    assert "could not enqueue 2 webhook deliveries" in caplog.text
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"pending"}
+    assert WebhookDelivery.objects.count() == 2

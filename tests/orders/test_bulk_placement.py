@@ -9,7 +9,7 @@ from oms_site.errors import Conflict, ValidationFailed
 from oms_site.models import OutboxEvent
 from orders.models import Customer, Order, OrderEvent
 from orders.services import place_order
-from orders.services.bulk_placement import place_orders
+from orders.services.bulk_placement import EARLY_EVENTS_FROM, place_orders
 
 from .. import factories
 from ..helpers import placement_spec as spec
@@ -59,6 +59,29 @@ def test_a_batch_gives_each_order_what_place_order_gives_one(world, system_actor
         )
     assert OutboxEvent.objects.filter(event_type="order.created").count() == 4
     assert StockLevel.objects.get(sku=skus[0]).allocated == 4
+
+
+@pytest.mark.parametrize("size", [2, EARLY_EVENTS_FROM])
+def test_each_trail_reads_in_order_whether_written_at_once_or_in_two_parts(
+    world, system_actor, size
+):
+    """A small batch writes its trail in one statement, a large one its first events
+    before the stock lock: either way each order's events come in the order they
+    happened."""
+    channel, _skus = world
+    with transaction.atomic():
+        results = place_orders(
+            [spec(channel, f"trail-{i}", [("B-2", 1)]) for i in range(size)],
+            actor=system_actor,
+        )
+    for order in results:
+        trail = list(order.events.values_list("kind", "from_status", "to_status"))
+        assert trail == [
+            ("created", "", "draft"),
+            ("status_changed", "draft", "pending"),
+            ("status_changed", "pending", Order.objects.get(pk=order.pk).status),
+            ("routed", "", ""),
+        ]
 
 
 def test_refused_orders_are_reported_in_place_and_the_rest_placed(world, system_actor):
