@@ -179,6 +179,10 @@ OMS_MAX_ORDER_LINES = env.int("OMS_MAX_ORDER_LINES", default=500)
 # The garbage collector's first-generation threshold in gunicorn and Celery workers, which
 # also freeze their start-up objects (oms_site/gc_tuning.py); 0 keeps Python's defaults.
 OMS_GC_THRESHOLD = env.int("OMS_GC_THRESHOLD", default=20_000)
+# Grouped API placement (orders/services/grouped_placement.py): how long the request that
+# places a batch waits for the other requests this process is serving to join it; 0 never
+# waits.
+OMS_PLACEMENT_GROUP_WAIT_MS = env.int("OMS_PLACEMENT_GROUP_WAIT_MS", default=10)
 OMS_RESERVATION_DEFAULT_MINUTES = env.int("OMS_RESERVATION_DEFAULT_MINUTES", default=15)
 OMS_WEBHOOK_MAX_ATTEMPTS = env.int("OMS_WEBHOOK_MAX_ATTEMPTS", default=8)
 OMS_WEBHOOK_TIMEOUT_SECONDS = env.float("OMS_WEBHOOK_TIMEOUT_SECONDS", default=10.0)

@@ -167,17 +167,19 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             return create_alone()
         # A plain order is placed together with this process's concurrent ones.
         if idempotency_key(request) is None:
-            return created(grouped_placement.place_grouped(**spec, actor=actor))
+            with grouped_placement.serving():
+                return created(grouped_placement.place_grouped(**spec, actor=actor))
         known = known_response(request)
         if known is not None:
             return known
-        return grouped_placement.place_grouped(
-            **spec,
-            actor=actor,
-            # The key's record, with the answer, is written in the batch's transaction.
-            hooks=KeyedCreate(request, created),
-            alone=create_alone,
-        )
+        with grouped_placement.serving():
+            return grouped_placement.place_grouped(
+                **spec,
+                actor=actor,
+                # The key's record, with the answer, is written in the batch's transaction.
+                hooks=KeyedCreate(request, created),
+                alone=create_alone,
+            )
 
     @extend_schema(
         responses=s.OrderEventSerializer(many=True),

@@ -8,9 +8,14 @@ all that are waiting in one transaction through the bulk placement
 (``bulk_placement.place_orders``: the same checks, routing under the same stock locks,
 the same events and webhooks), and each request answers with its own order or error.
 
-- Nobody waits for a batch to fill: the leader takes what is queued when it starts. A
-  lone request is a batch of one; under load, requests queue while the leader works and
-  the next leader takes them all.
+- A lone request is a batch of one and waits for nobody. Under load, requests queue
+  while the leader works and the next leader takes them all; and a leader waits, at most
+  ``OMS_PLACEMENT_GROUP_WAIT_MS`` (10 ms), until as many requests are queued as its
+  process has lately served at once (``serving``). Without that wait, concurrent clients
+  settle into two cohorts that take turns (one places while the other is answered and
+  sends its next order), and batches stay at half the clients: measured with 8 clients
+  on two gunicorn processes, 2 orders a batch and 103-111 orders/s; with the wait, 3-4
+  orders a batch and 174/s, at a third less CPU per order.
 - Leadership passes to the oldest waiting request when a batch is done, so no request
   keeps placing other requests' orders.
 - A batch holds orders of one actor only (the audit trail names who placed each), and
@@ -31,7 +36,10 @@ answer (``idempotency.KeyedCreate``); two requests with one key never share a ba
 
 import logging
 import threading
+import time
+from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from oms_site.actors import Actor
@@ -42,6 +50,8 @@ from .placement import place_order
 
 logger = logging.getLogger(__name__)
 MAX_BATCH = 16
+# How long "lately" is for the most requests served at once (see PlacementGroup.serving).
+PEAK_SECONDS = 1.0
 _GROUPED_OPTIONS = ("reservation_token", "warehouse", "draft", "payment")
 
 
@@ -96,13 +106,61 @@ class _Request:
 class PlacementGroup:
     """One per process (``place_grouped`` uses it); thread-safe."""
 
-    def __init__(self, max_batch: int = MAX_BATCH):
+    def __init__(self, max_batch: int = MAX_BATCH, wait_ms: int | None = None):
+        """``wait_ms``: the leader's longest wait for company (default: the setting)."""
         self.max_batch = max_batch
+        self.wait_ms = wait_ms
         self._lock = threading.Lock()
+        self._joined = threading.Condition(self._lock)  # a request was queued
         self._queue: list[_Request] = []
         self._leading = False
+        self._serving = 0  # requests inside ``serving`` now
+        self._peak = 0  # the most at once, last reached at _peak_at
+        self._peak_at = 0.0
         self.batches = 0  # how many batches and orders were placed (read by tests)
         self.grouped_orders = 0
+        self.waits = 0  # how often a leader waited for company
+
+    @contextmanager
+    def serving(self):
+        """Around a request's placement and its answer (the view's part of it): the
+        most requests inside at once lately is how many a leader waits for. A request
+        being answered counts too, as its client is about to send the next order."""
+        with self._lock:
+            self._serving += 1
+            now = time.monotonic()
+            if self._serving >= self._peak or now - self._peak_at > PEAK_SECONDS:
+                self._peak, self._peak_at = self._serving, now
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._serving -= 1
+
+    def _expected(self) -> int:
+        """Under the lock: the most requests served at once in the last PEAK_SECONDS."""
+        if time.monotonic() - self._peak_at > PEAK_SECONDS:
+            return self._serving
+        return self._peak
+
+    def _await_company(self) -> None:
+        """Under the lock (released while waiting): wait, at most ``wait_ms``, until as
+        many requests are queued as this process has lately served at once. A lone
+        request returns at once; so does a leader inside a transaction (it places only
+        its own order)."""
+        wait_ms = settings.OMS_PLACEMENT_GROUP_WAIT_MS if self.wait_ms is None else self.wait_ms
+        if wait_ms <= 0 or connection.in_atomic_block:
+            return
+        expected = min(self._expected(), self.max_batch)
+        if len(self._queue) >= expected:
+            return
+        self.waits += 1
+        deadline = time.monotonic() + wait_ms / 1000
+        while len(self._queue) < expected:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self._joined.wait(remaining)
 
     def place(self, spec: dict, actor: Actor, *, hooks=None, alone=None):
         """Place one order (``place_order``'s keyword arguments, ``eligible``); returns
@@ -117,6 +175,7 @@ class PlacementGroup:
         request = _Request(spec, actor, hooks)
         with self._lock:
             self._queue.append(request)
+            self._joined.notify_all()
             lead = not self._leading
             self._leading = True
         if not lead:
@@ -150,6 +209,7 @@ class PlacementGroup:
 
     def _lead(self, leader: _Request) -> None:
         with self._lock:
+            self._await_company()
             batch = _Batch(self, leader, self._take_batch(leader))
         placed = False
         try:
@@ -242,6 +302,12 @@ class _Batch:
 
 
 _group = PlacementGroup()
+
+
+def serving():
+    """``PlacementGroup.serving`` of this process's group: around a grouped request's
+    placement and answer."""
+    return _group.serving()
 
 
 def place_grouped(*, actor: Actor, hooks=None, alone=None, **spec):

@@ -234,3 +234,79 @@ def test_a_refused_order_fails_alone_and_a_duplicate_waits_for_the_next_batch(sh
     assert results["good-2"].number in duplicate.message
     assert Order.objects.count() == 3
     assert StockLevel.objects.get(sku=sku).allocated == 3
+
+
+# --- the leader's wait for company (PostgreSQL, one connection per thread) ----------------
+
+
+class Served:
+    """A request of the process: inside ``group.serving()`` at once, placing its order
+    only when told (as a client whose next order is on its way)."""
+
+    def __init__(self, group, request_spec, actor):
+        self.group, self.spec, self.actor = group, request_spec, actor
+        self.go = threading.Event()
+        self.inside = threading.Event()
+        self.result = None
+        self.thread = threading.Thread(target=self._run)
+        self.thread.start()
+        assert self.inside.wait(10)
+
+    def _run(self):
+        try:
+            with self.group.serving():
+                self.inside.set()
+                self.go.wait(30)
+                self.result = self.group.place(self.spec, self.actor)
+        except Exception as exc:  # noqa: BLE001 (the test reads it)
+            self.result = exc
+        finally:
+            connection.close()
+
+    def join(self):
+        self.thread.join(30)
+        return self.result
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_leader_waits_for_the_requests_its_process_is_serving(shop, system_actor):
+    channel, sku = shop
+    group = PlacementGroup(wait_ms=10_000)
+    requests = [Served(group, spec(channel, f"w{n}"), system_actor) for n in range(3)]
+    requests[0].go.set()  # it leads, and waits: three requests are being served
+    deadline = time.monotonic() + 10
+    while group.waits == 0:
+        assert time.monotonic() < deadline, "the leader did not wait"
+        time.sleep(0.01)
+    assert group.batches == 0
+    for request in requests[1:]:
+        request.go.set()
+    results = [request.join() for request in requests]
+
+    assert all(isinstance(order, Order) for order in results), results
+    assert (group.batches, group.grouped_orders) == (1, 3)  # one transaction for the three
+    assert StockLevel.objects.get(sku=sku).allocated == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_lone_request_waits_for_nobody_and_a_late_one_for_at_most_the_bound(shop, system_actor):
+    channel, sku = shop
+    group = PlacementGroup(wait_ms=200)
+    alone = Served(group, spec(channel, "alone"), system_actor)
+    alone.go.set()
+    assert isinstance(alone.join(), Order)
+    assert (group.batches, group.waits) == (1, 0)
+
+    # Two served at once, but one never places in time: the other waits out the bound,
+    # then places alone.
+    late = Served(group, spec(channel, "late"), system_actor)
+    early = Served(group, spec(channel, "early"), system_actor)
+    early.go.set()
+    assert isinstance(early.join(), Order)
+    assert (group.batches, group.grouped_orders, group.waits) == (2, 2, 1)
+    late.go.set()
+    assert isinstance(late.join(), Order)
+    assert group.batches == 3
+    assert StockLevel.objects.get(sku=sku).allocated == 3
