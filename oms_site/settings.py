@@ -182,7 +182,7 @@ OMS_GC_THRESHOLD = env.int("OMS_GC_THRESHOLD", default=20_000)
 # Grouped API placement (orders/services/grouped_placement.py): how long the request that
 # places a batch waits for the other requests this process is serving to join it; 0 never
 # waits.
-OMS_PLACEMENT_GROUP_WAIT_MS = env.int("OMS_PLACEMENT_GROUP_WAIT_MS", default=10)
+OMS_PLACEMENT_GROUP_WAIT_MS = env.int("OMS_PLACEMENT_GROUP_WAIT_MS", default=20)
 OMS_RESERVATION_DEFAULT_MINUTES = env.int("OMS_RESERVATION_DEFAULT_MINUTES", default=15)
 OMS_WEBHOOK_MAX_ATTEMPTS = env.int("OMS_WEBHOOK_MAX_ATTEMPTS", default=8)
 OMS_WEBHOOK_TIMEOUT_SECONDS = env.float("OMS_WEBHOOK_TIMEOUT_SECONDS", default=10.0)

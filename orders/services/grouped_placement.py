@@ -10,12 +10,12 @@ the same events and webhooks), and each request answers with its own order or er
 
 - A lone request is a batch of one and waits for nobody. Under load, requests queue
   while the leader works and the next leader takes them all; and a leader waits, at most
-  ``OMS_PLACEMENT_GROUP_WAIT_MS`` (10 ms), until as many requests are queued as its
+  ``OMS_PLACEMENT_GROUP_WAIT_MS`` (20 ms), until as many requests are queued as its
   process has lately served at once (``serving``). Without that wait, concurrent clients
   settle into two cohorts that take turns (one places while the other is answered and
   sends its next order), and batches stay at half the clients: measured with 8 clients
-  on two gunicorn processes, 2 orders a batch and 103-111 orders/s; with the wait, 3-4
-  orders a batch and 174/s, at a third less CPU per order.
+  on two gunicorn processes, 2 orders a batch; with the wait 3-4, and about a third less
+  CPU per order (``bench/README.md`` has the runs).
 - Leadership passes to the oldest waiting request when a batch is done, so no request
   keeps placing other requests' orders.
 - A batch holds orders of one actor only (the audit trail names who placed each), and
