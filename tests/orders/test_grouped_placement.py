@@ -310,3 +310,18 @@ def test_a_lone_request_waits_for_nobody_and_a_late_one_for_at_most_the_bound(sh
     assert isinstance(late.join(), Order)
     assert group.batches == 3
     assert StockLevel.objects.get(sku=sku).allocated == 3
+
+
+def test_how_many_a_leader_waits_for_is_the_most_served_at_once_lately(monkeypatch):
+    group = PlacementGroup()
+    with group.serving(), group.serving(), group.serving():
+        pass
+    with group.serving():
+        assert group._expected() == 3  # three at once a moment ago
+    now = time.monotonic()
+    monkeypatch.setattr(
+        grouped_placement.time, "monotonic", lambda: now + grouped_placement.PEAK_SECONDS + 1
+    )
+    assert group._expected() == 0  # a second later nobody is being served
+    with group.serving():
+        assert group._expected() == 1
